@@ -1,0 +1,73 @@
+import { Type } from 'typebox';
+
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  { default: 'info', description: 'Minimum level of log lines written' },
+);
+
+/** Keys every service understands. A service adds its own with `extendConfig`. */
+export const baseConfigSchema = Type.Object({
+  LATTICE_MODE: Type.Union([Type.Literal('embedded'), Type.Literal('distributed')], {
+    default: 'embedded',
+    description: 'embedded: PGlite + in-process bus; distributed: PostgreSQL, NATS and Redis',
+  }),
+  HOST: Type.String({ default: '127.0.0.1', description: 'Interface the HTTP server binds to' }),
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 0,
+    description: 'HTTP port; 0 picks the service default',
+  }),
+  LOG_LEVEL: LogLevel,
+  BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 1,
+    default: 1_048_576,
+    description: 'Largest request body accepted (413 above)',
+  }),
+  REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 30_000,
+    description: 'Time a client has to send a whole request',
+  }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description: 'Longest graceful shutdown before the process exits anyway',
+  }),
+  SHUTDOWN_DRAIN_DELAY_MS: Type.Integer({
+    minimum: 0,
+    default: 0,
+    description:
+      'Time readiness reports 503 before the server stops accepting (set ~5000 behind a Kubernetes Service)',
+  }),
+  DATA_DIR: Type.String({
+    default: '.data',
+    description: 'Embedded mode: where the shared PGlite database lives',
+  }),
+  POSTGRES_URL: Type.String({
+    default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    description: 'Distributed mode: PostgreSQL server; each service gets its own database on it',
+  }),
+  DATABASE_URL: Type.String({
+    default: '',
+    description: "Distributed mode: this service's own database, overriding POSTGRES_URL",
+  }),
+  DATABASE_POOL_MAX: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'Distributed mode: connections per service instance',
+  }),
+  NATS_URL: Type.String({
+    default: 'nats://127.0.0.1:4222',
+    description: 'Distributed mode: NATS server(s), comma-separated',
+  }),
+  REDIS_URL: Type.String({
+    default: 'redis://127.0.0.1:6379',
+    description: 'Distributed mode: Redis server',
+  }),
+  SERVICE_URLS: Type.String({
+    default: '',
+    description:
+      'Static discovery: name=url pairs, comma-separated (e.g. users=http://users:8080); unset names use 127.0.0.1 and the default port',
+  }),
+});

@@ -1,0 +1,228 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { pino } from 'pino';
+import { Type, type TProperties } from 'typebox';
+import type { EventBus } from './bus/event-bus.ts';
+import { baseConfigSchema } from './config/base-config.ts';
+import { type Env, extendConfig, loadConfig, secretKeys } from './config/load-config.ts';
+import type { Database } from './db/database.ts';
+import { migrate, readMigrations } from './db/migrations.ts';
+import { openPGliteDatabase } from './db/open-pglite.ts';
+import { openPostgresDatabase } from './db/open-postgres.ts';
+import { PGliteHost } from './db/pglite-host.ts';
+import { type Discovery, StaticDiscovery } from './discovery.ts';
+import { Readiness, registerHealthRoutes } from './health.ts';
+import { requestIdOf, traceIdOf } from './http/trace-context.ts';
+import { validatorCompiler } from './http/validation.ts';
+import { loggerOptions } from './logger.ts';
+import { installProblemHandlers } from './problem.ts';
+import type {
+  ServiceApp,
+  ServiceConfig,
+  ServiceContext,
+  ServiceDefinition,
+} from './service-types.ts';
+
+export interface CreateServiceOptions {
+  /** Defaults to process.env. */
+  env?: Env;
+  /** Embedded runtime: the PGlite shared by every service of the process. */
+  pglite?: PGliteHost;
+  /** Tests: a database prepared by the caller (fresh PGlite or PostgreSQL). */
+  database?: Database;
+  discovery?: Discovery;
+  bus?: EventBus;
+  /** A process-wide logger; each service logs through a child bound to its name. */
+  logger?: FastifyBaseLogger;
+}
+
+export interface ServiceInstance<P extends TProperties = TProperties> {
+  readonly name: string;
+  readonly config: ServiceConfig<P>;
+  readonly app: ServiceApp;
+  readonly context: ServiceContext<P>;
+  /** Listens on PORT (or the service default); resolves with the bound address. */
+  listen(port?: number): Promise<string>;
+  /** Graceful: readiness 503, wait the drain delay, finish in-flight requests, run cleanups. */
+  close(): Promise<void>;
+}
+
+async function openDatabase(
+  definition: ServiceDefinition<any>,
+  config: ServiceConfig<TProperties>,
+  options: CreateServiceOptions,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<Database | undefined> {
+  if (!definition.migrations) return undefined;
+  let database = options.database;
+  if (!database) {
+    if (config.LATTICE_MODE === 'embedded') {
+      let host = options.pglite;
+      if (!host) {
+        // Started alone in embedded mode: the service owns its PGlite.
+        const owned = await PGliteHost.open({ dataDir: config.DATA_DIR });
+        cleanups.push(() => owned.close());
+        host = owned;
+      }
+      database = await openPGliteDatabase(host, definition.name);
+    } else {
+      database = await openPostgresDatabase({
+        service: definition.name,
+        serverUrl: config.POSTGRES_URL,
+        databaseUrl: config.DATABASE_URL || undefined,
+        poolMax: config.DATABASE_POOL_MAX,
+      });
+    }
+    const opened = database;
+    cleanups.push(() => opened.close());
+  }
+  await migrate(database, await readMigrations(fileURLToPath(definition.migrations)));
+  return database;
+}
+
+function missingDatabase(name: string): Database {
+  const fail = (): never => {
+    throw new Error(`Service ${name} declares no migrations, so it has no database`);
+  };
+  return new Proxy({} as Database, { get: fail });
+}
+
+/**
+ * Builds a service from its definition: validated config, logger, problem+json errors,
+ * health, OpenAPI, database with migrations applied, then the service's routes. The app is
+ * ready for `app.inject` (tests) or `listen` (main.ts, the embedded runtime).
+ */
+export async function createService<P extends TProperties>(
+  definition: ServiceDefinition<P>,
+  options: CreateServiceOptions = {},
+): Promise<ServiceInstance<P>> {
+  const schema = extendConfig(baseConfigSchema, definition.config ?? Type.Object({}));
+  const config = loadConfig(
+    definition.name,
+    schema,
+    options.env ?? process.env,
+  ) as ServiceConfig<P>;
+  const logOptions = loggerOptions(definition.name, config.LOG_LEVEL, secretKeys(schema));
+  const logger = options.logger
+    ? options.logger.child({ service: definition.name })
+    : pino(logOptions);
+
+  // Cleanups run last-in first-out: consumers before the database they write to.
+  const cleanups: Array<() => Promise<void> | void> = [];
+  let database: Database | undefined;
+  try {
+    database = await openDatabase(
+      definition,
+      config as ServiceConfig<TProperties>,
+      options,
+      cleanups,
+    );
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw error;
+  }
+
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    genReqId: requestIdOf,
+    // One line per request is written by the onResponse hook below, with its duration.
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      disableRequestLogging: true,
+    }),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    childLoggerFactory: (parent, bindings, childOptions, raw) =>
+      parent.child({ ...bindings, traceId: traceIdOf(raw as never) }, childOptions),
+  }).withTypeProvider() as unknown as ServiceApp;
+
+  app.setValidatorCompiler(validatorCompiler);
+  installProblemHandlers(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (reply.statusCode >= 500) request.log.warn(line, 'request failed');
+    else request.log.info(line, 'request completed');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: `lattice ${definition.name}`,
+        version: definition.version ?? '0.1.0',
+        description: definition.description,
+      },
+    },
+  });
+
+  const readiness = new Readiness();
+  if (database) {
+    const db = database;
+    readiness.add('database', () => db.ping());
+  }
+
+  const context: ServiceContext<P> = {
+    name: definition.name,
+    config,
+    db: database ?? missingDatabase(definition.name),
+    bus: options.bus,
+    discovery: options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS),
+    readiness,
+    log: logger,
+    onClose: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+  };
+
+  registerHealthRoutes(app, readiness);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await definition.routes(app, context);
+
+  app.addHook('onClose', async () => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.error({ err: error }, 'cleanup failed during shutdown');
+      }
+    }
+  });
+  await app.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    name: definition.name,
+    config,
+    app,
+    context,
+    listen: async (port) => {
+      const address = await app.listen({
+        host: config.HOST,
+        port: port ?? (config.PORT || definition.defaultPort),
+      });
+      logger.info({ address }, `${definition.name} listening on ${address}`);
+      return address;
+    },
+    close: () => {
+      closing ??= (async () => {
+        readiness.startDraining();
+        if (config.SHUTDOWN_DRAIN_DELAY_MS > 0 && app.server.listening)
+          await delay(config.SHUTDOWN_DRAIN_DELAY_MS);
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { Kysely, Transaction } from 'kysely';
+
+/**
+ * The `Database` port a service receives. Its queries run confined to the service's own
+ * schema (search_path and a role that owns only that schema), on PGlite in embedded mode and
+ * on the service's own PostgreSQL database in distributed mode, with the same migrations.
+ */
+export interface Database<DB = any> {
+  readonly kind: 'pglite' | 'postgres';
+  /** The service's schema: tables are created and found there. */
+  readonly schema: string;
+  readonly db: Kysely<DB>;
+  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers a query; used by readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,25 @@
+import { Kysely, sql } from 'kysely';
+import type { Database } from './database.ts';
+import { ScopedPGliteDialect } from './pglite-dialect.ts';
+import type { PGliteHost } from './pglite-host.ts';
+import { schemaName } from './names.ts';
+
+/** The `Database` of one service on the shared embedded PGlite. */
+export async function openPGliteDatabase<DB>(
+  host: PGliteHost,
+  service: string,
+): Promise<Database<DB>> {
+  await host.prepareService(service);
+  const db = new Kysely<DB>({ dialect: new ScopedPGliteDialect(host, service) });
+  return {
+    kind: 'pglite',
+    schema: schemaName(service),
+    db,
+    transaction: (work) => db.transaction().execute(work),
+    ping: async () => {
+      if (host.closed) throw new Error('embedded database is closed');
+      await sql`SELECT 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

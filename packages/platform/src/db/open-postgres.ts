@@ -1,0 +1,135 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './database.ts';
+import { parseInt8, quoteIdent, roleName, schemaName } from './names.ts';
+
+const INT8_OID = 20;
+const DUPLICATE_DATABASE = '42P04';
+const DUPLICATE_OBJECT = '42710';
+const UNIQUE_VIOLATION = '23505';
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+const typeParsers = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export interface PostgresDatabaseOptions {
+  service: string;
+  /** The server, e.g. postgres://postgres@127.0.0.1:5432/postgres. */
+  serverUrl: string;
+  /** The service's own database; defaults to `lattice_<service>` on `serverUrl`. */
+  databaseUrl?: string;
+  poolMax?: number;
+  /** Create the database if it does not exist (a fresh cluster, a test). */
+  createDatabase?: boolean;
+}
+
+export function serviceDatabaseUrl(serverUrl: string, databaseName: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${databaseName}`;
+  return url.toString();
+}
+
+/** Creates `name` on the server unless it exists; safe when several instances race. */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount) return;
+    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== DUPLICATE_DATABASE && code !== UNIQUE_VIOLATION) throw error;
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * Creates the service's schema, owned by the service's role where the connecting user may
+ * create roles. Returns the role to switch to, or undefined when roles are not ours to manage
+ * (a hosted database where the service already connects as its own user).
+ */
+async function prepareSchema(url: string, service: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const role = roleName(service);
+  const schema = quoteIdent(schemaName(service));
+  try {
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+      if (!exists.rowCount) await client.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === INSUFFICIENT_PRIVILEGE) {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        return undefined;
+      }
+      if (code !== DUPLICATE_OBJECT && code !== UNIQUE_VIOLATION) throw error;
+    }
+    await client.query(`GRANT ${quoteIdent(role)} TO CURRENT_USER`).catch(() => {});
+    await client
+      .query(`CREATE SCHEMA IF NOT EXISTS ${schema} AUTHORIZATION ${quoteIdent(role)}`)
+      .catch((error) => {
+        if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      });
+    await client.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+    return role;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The `Database` of one service on PostgreSQL: its own database, its own schema and role. */
+export async function openPostgresDatabase<DB>(
+  options: PostgresDatabaseOptions,
+): Promise<Database<DB>> {
+  const { service } = options;
+  const url =
+    options.databaseUrl || serviceDatabaseUrl(options.serverUrl, `lattice_${schemaName(service)}`);
+  if (options.createDatabase !== false) {
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    await ensureDatabase(serviceDatabaseUrl(url, 'postgres'), name);
+  }
+  const role = await prepareSchema(url, service);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    types: typeParsers,
+    application_name: service,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  const setScope = `${role ? `SET ROLE ${quoteIdent(role)}; ` : ''}SET search_path TO ${quoteIdent(schemaName(service))}`;
+  // Queued before any query of the new connection, so every statement runs in the schema.
+  pool.on('connect', (client) => {
+    client.query(setScope).catch(() => client.release(true));
+  });
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    schema: schemaName(service),
+    db,
+    transaction: (work) => db.transaction().execute(work),
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,39 @@
+export type {
+  CloudEvent,
+  DeliveredEvent,
+  EventBus,
+  SubscribeOptions,
+  Subscription,
+} from './bus/event-bus.ts';
+export { baseConfigSchema } from './config/base-config.ts';
+export { ConfigError, type Env, extendConfig, loadConfig, secret } from './config/load-config.ts';
+export {
+  type CreateServiceOptions,
+  createService,
+  type ServiceInstance,
+} from './create-service.ts';
+export type { Database } from './db/database.ts';
+export { type MigrationFile, MigrationError, migrate, readMigrations } from './db/migrations.ts';
+export { schemaName } from './db/names.ts';
+export { openPGliteDatabase } from './db/open-pglite.ts';
+export { openPostgresDatabase } from './db/open-postgres.ts';
+export { PGliteHost } from './db/pglite-host.ts';
+export { type Discovery, StaticDiscovery } from './discovery.ts';
+export {
+  AppError,
+  type AppErrorOptions,
+  defineError,
+  type ErrorFactory,
+  isAppError,
+  PlatformErrors,
+} from './errors.ts';
+export { Readiness, type ReadinessCheck } from './health.ts';
+export { loggerOptions } from './logger.ts';
+export { PROBLEM_CONTENT_TYPE, type Problem, problemType, sendProblem } from './problem.ts';
+export type {
+  BaseConfig,
+  ServiceApp,
+  ServiceConfig,
+  ServiceContext,
+  ServiceDefinition,
+} from './service-types.ts';

@@ -1,0 +1,37 @@
+import type { LoggerOptions } from 'pino';
+
+/**
+ * Paths that may carry credentials. pino replaces them before a line is written, so a
+ * secret cannot reach the logs even when a whole request or config object is logged.
+ */
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'password',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  'token',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.inviteToken',
+  '*.secret',
+  '*.apiKey',
+];
+
+export function loggerOptions(
+  service: string,
+  level: string,
+  extraRedactions: string[] = [],
+): LoggerOptions {
+  return {
+    level,
+    base: { service },
+    messageKey: 'msg',
+    timestamp: () => `,"time":"${new Date().toISOString()}"`,
+    redact: { paths: [...redactedPaths, ...extraRedactions], censor: '[redacted]' },
+  };
+}

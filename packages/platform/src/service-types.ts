@@ -1,0 +1,56 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Static, TObject, TProperties } from 'typebox';
+import type { EventBus } from './bus/event-bus.ts';
+import type { baseConfigSchema } from './config/base-config.ts';
+import type { Database } from './db/database.ts';
+import type { Discovery } from './discovery.ts';
+import type { Readiness } from './health.ts';
+
+/** The Fastify instance routes are declared on, typed from TypeBox schemas. */
+export type ServiceApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export type BaseConfig = Static<typeof baseConfigSchema>;
+export type ServiceConfig<P extends TProperties> = BaseConfig & Static<TObject<P>>;
+
+/** What a service's routes and use cases receive: ports, never concrete infrastructure. */
+export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
+  readonly name: string;
+  readonly config: ServiceConfig<P>;
+  /** The service's database; only services that declare migrations have one. */
+  readonly db: Database<DB>;
+  /** Present once the runtime provides a bus (event-backbone issue); absent otherwise. */
+  readonly bus: EventBus | undefined;
+  readonly discovery: Discovery;
+  readonly readiness: Readiness;
+  readonly log: FastifyBaseLogger;
+  /** Runs `cleanup` at shutdown, after the HTTP server stopped; last registered runs first. */
+  onClose(cleanup: () => Promise<void> | void): void;
+}
+
+export interface ServiceDefinition<P extends TProperties = TProperties, DB = any> {
+  /** Lower-case name: the URL segment at the gateway (`/api/v1/<name>`) and the schema name. */
+  name: string;
+  version?: string;
+  description?: string;
+  /** The port the service listens on unless PORT says otherwise. */
+  defaultPort: number;
+  /** The service's own configuration keys, added to the platform's base keys. */
+  config?: TObject<P>;
+  /** Directory of `NNN_name.sql` migrations; a service with migrations gets a database. */
+  migrations?: URL;
+  /** Declares the routes; runs once while the app is built. */
+  routes(app: ServiceApp, context: ServiceContext<P, DB>): void | Promise<void>;
+}
