@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
-import { Type, type TProperties } from 'typebox';
+import { type TProperties, Type } from 'typebox';
 import type { EventBus } from './bus/event-bus.ts';
 import { baseConfigSchema } from './config/base-config.ts';
 import { type Env, extendConfig, loadConfig, secretKeys } from './config/load-config.ts';
@@ -43,7 +43,7 @@ export interface ServiceInstance<P extends TProperties = TProperties> {
   readonly config: ServiceConfig<P>;
   readonly app: ServiceApp;
   readonly context: ServiceContext<P>;
-  /** Listens on PORT (or the service default); resolves with the bound address. */
+  /** Listens on `port`, else PORT; resolves with the bound address. */
   listen(port?: number): Promise<string>;
   /** Graceful: readiness 503, wait the drain delay, finish in-flight requests, run cleanups. */
   close(): Promise<void>;
@@ -210,7 +210,7 @@ export async function createService<P extends TProperties>(
     listen: async (port) => {
       const address = await app.listen({
         host: config.HOST,
-        port: port ?? (config.PORT || definition.defaultPort),
+        port: port ?? config.PORT,
       });
       logger.info({ address }, `${definition.name} listening on ${address}`);
       return address;

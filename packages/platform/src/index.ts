@@ -13,7 +13,7 @@ export {
   type ServiceInstance,
 } from './create-service.ts';
 export type { Database } from './db/database.ts';
-export { type MigrationFile, MigrationError, migrate, readMigrations } from './db/migrations.ts';
+export { MigrationError, type MigrationFile, migrate, readMigrations } from './db/migrations.ts';
 export { schemaName } from './db/names.ts';
 export { openPGliteDatabase } from './db/open-pglite.ts';
 export { openPostgresDatabase } from './db/open-postgres.ts';
@@ -28,8 +28,19 @@ export {
   PlatformErrors,
 } from './errors.ts';
 export { Readiness, type ReadinessCheck } from './health.ts';
+export * from './http/index.ts';
+export { requestIdOf, traceIdOf } from './http/trace-context.ts';
 export { loggerOptions } from './logger.ts';
 export { PROBLEM_CONTENT_TYPE, type Problem, problemType, sendProblem } from './problem.ts';
+export { type EmbeddedPlatform, runEmbedded, startEmbedded } from './runtime/run-embedded.ts';
+export { exitOnStartFailure, runService } from './runtime/run-service.ts';
+export {
+  type CatalogEntry,
+  portVariable,
+  readServiceCatalog,
+  serviceUrls,
+} from './runtime/service-catalog.ts';
+export { onShutdownSignal } from './runtime/shutdown.ts';
 export type {
   BaseConfig,
   ServiceApp,

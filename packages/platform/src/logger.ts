@@ -22,14 +22,15 @@ export const redactedPaths = [
   '*.apiKey',
 ];
 
+/** Without `service`, lines carry none: the embedded runtime's per-service children add theirs. */
 export function loggerOptions(
-  service: string,
+  service: string | undefined,
   level: string,
   extraRedactions: string[] = [],
 ): LoggerOptions {
   return {
     level,
-    base: { service },
+    base: service ? { service } : {},
     messageKey: 'msg',
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
     redact: { paths: [...redactedPaths, ...extraRedactions], censor: '[redacted]' },

@@ -45,8 +45,6 @@ export interface ServiceDefinition<P extends TProperties = TProperties, DB = any
   name: string;
   version?: string;
   description?: string;
-  /** The port the service listens on unless PORT says otherwise. */
-  defaultPort: number;
   /** The service's own configuration keys, added to the platform's base keys. */
   config?: TObject<P>;
   /** Directory of `NNN_name.sql` migrations; a service with migrations gets a database. */

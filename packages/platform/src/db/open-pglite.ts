@@ -1,8 +1,8 @@
 import { Kysely, sql } from 'kysely';
 import type { Database } from './database.ts';
+import { schemaName } from './names.ts';
 import { ScopedPGliteDialect } from './pglite-dialect.ts';
 import type { PGliteHost } from './pglite-host.ts';
-import { schemaName } from './names.ts';
 
 /** The `Database` of one service on the shared embedded PGlite. */
 export async function openPGliteDatabase<DB>(

@@ -76,9 +76,7 @@ export class PGliteHost {
    * Takes the single connection for `service` until the returned release is called. While held,
    * every statement runs as the service's role with its schema first on the search_path.
    */
-  async acquire(
-    service: string,
-  ): Promise<{
+  async acquire(service: string): Promise<{
     run: (sql: string, params: readonly unknown[]) => Promise<ScopedResult>;
     release: () => Promise<void>;
   }> {

@@ -1,0 +1,8 @@
+import { defineError } from '@lattice/platform';
+
+export const GatewayErrors = {
+  unknownService: defineError('GATEWAY_UNKNOWN_SERVICE', 404, 'No such service'),
+  upstreamDown: defineError('GATEWAY_UPSTREAM_DOWN', 503, 'Upstream service unavailable'),
+  upstreamFailed: defineError('GATEWAY_UPSTREAM_FAILED', 502, 'Upstream service failed'),
+  upstreamTimeout: defineError('GATEWAY_UPSTREAM_TIMEOUT', 504, 'Upstream service timed out'),
+} as const;
