@@ -17,6 +17,7 @@ import { Readiness, registerHealthRoutes } from './health.ts';
 import { requestIdOf, traceIdOf } from './http/trace-context.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
+import { registerMetrics } from './metrics.ts';
 import { installProblemHandlers } from './problem.ts';
 import type {
   ServiceApp,
@@ -104,9 +105,12 @@ export async function createService<P extends TProperties>(
     schema,
     options.env ?? process.env,
   ) as ServiceConfig<P>;
-  const logOptions = loggerOptions(definition.name, config.LOG_LEVEL, secretKeys(schema));
+  // A secret key is redacted where it is logged alone and inside a logged config object.
+  const secretPaths = secretKeys(schema).flatMap((key) => [key, `*.${key}`]);
+  const logOptions = loggerOptions(definition.name, config.LOG_LEVEL, secretPaths);
+  // A process-wide logger knows no service's secrets: the child redacts this one's too.
   const logger = options.logger
-    ? options.logger.child({ service: definition.name })
+    ? options.logger.child({ service: definition.name }, { redact: logOptions.redact })
     : pino(logOptions);
 
   // Cleanups run last-in first-out: consumers before the database they write to.
@@ -187,6 +191,7 @@ export async function createService<P extends TProperties>(
   };
 
   registerHealthRoutes(app, readiness);
+  registerMetrics(app, definition.name);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await definition.routes(app, context);
 
