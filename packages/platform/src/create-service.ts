@@ -83,6 +83,11 @@ async function openDatabase(
   return database;
 }
 
+/** Orchestrator probes and metric scrapes. */
+function isProbe(url: string): boolean {
+  return url.startsWith('/health/') || url === '/metrics';
+}
+
 function missingDatabase(name: string): Database {
   const fail = (): never => {
     throw new Error(`Service ${name} declares no migrations, so it has no database`);
@@ -108,9 +113,12 @@ export async function createService<P extends TProperties>(
   // A secret key is redacted where it is logged alone and inside a logged config object.
   const secretPaths = secretKeys(schema).flatMap((key) => [key, `*.${key}`]);
   const logOptions = loggerOptions(definition.name, config.LOG_LEVEL, secretPaths);
-  // A process-wide logger knows no service's secrets: the child redacts this one's too.
+  // A process-wide logger knows neither this service's secrets nor its LOG_LEVEL.
   const logger = options.logger
-    ? options.logger.child({ service: definition.name }, { redact: logOptions.redact })
+    ? options.logger.child(
+        { service: definition.name },
+        { redact: logOptions.redact, level: config.LOG_LEVEL },
+      )
     : pino(logOptions);
 
   // Cleanups run last-in first-out: consumers before the database they write to.
@@ -157,7 +165,8 @@ export async function createService<P extends TProperties>(
       ms: Math.round(reply.elapsedTime),
     };
     if (reply.statusCode >= 500) request.log.warn(line, 'request failed');
-    else request.log.info(line, 'request completed');
+    // Probes and scrapes arrive every few seconds; logging each would drown the real traffic.
+    else if (!isProbe(request.url)) request.log.info(line, 'request completed');
   });
 
   await app.register(swagger, {

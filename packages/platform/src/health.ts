@@ -63,7 +63,8 @@ export class Readiness {
 }
 
 export function registerHealthRoutes(app: FastifyInstance, readiness: Readiness): void {
-  const hide = { schema: { hide: true }, logLevel: 'warn' as const };
+  // Probes are not logged per request (see isProbe in create-service.ts).
+  const hide = { schema: { hide: true } };
   app.get('/health/live', hide, async () => ({ status: 'live' }));
   app.get('/health/ready', hide, async (request, reply) => {
     if (readiness.draining) {

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { PlatformErrors } from '@lattice/platform';
 
 /**
@@ -22,4 +22,21 @@ export class BodyLimit extends Transform {
     }
     callback(null, chunk);
   }
+}
+
+/**
+ * The request body as it may be forwarded: at most `limit` bytes, else the stream errors with
+ * 413. Not `pipeline`: on error it would destroy the request without its socket, leaving the
+ * socket paused with the rest of the body unread, so the 413 answer could never be followed by
+ * another request and the connection (and graceful shutdown) would hang. Here the rest of an
+ * oversized body is read and discarded instead (bounded by the server's request timeout).
+ */
+export function limitBody(incoming: Readable, limit: number): Readable {
+  const limited = new BodyLimit(limit);
+  incoming.on('error', (error) => limited.destroy(error));
+  limited.on('error', () => {
+    incoming.unpipe(limited);
+    incoming.resume();
+  });
+  return incoming.pipe(limited);
 }

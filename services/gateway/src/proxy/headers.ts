@@ -46,8 +46,10 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, context: F
   headers['x-forwarded-proto'] = context.protocol;
   if (context.host) headers['x-forwarded-host'] = context.host;
   headers['x-request-id'] = context.requestId;
-  // The gateway is the first hop of the trace when the client sent none.
-  if (!incoming.traceparent)
+  // The gateway is the first hop of the trace when the client sent no valid traceparent; a
+  // malformed one is replaced so the upstream joins the trace the gateway logs under.
+  const given = incoming.traceparent;
+  if (typeof given !== 'string' || given.split('-')[1] !== context.traceId)
     headers.traceparent = `00-${context.traceId}-${randomBytes(8).toString('hex')}-01`;
   return headers;
 }

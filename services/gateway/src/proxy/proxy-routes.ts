@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { pipeline } from 'node:stream';
 import {
   isAppError,
   PlatformErrors,
@@ -11,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { gatewayConfig } from '../config.ts';
 import { GatewayErrors } from '../errors.ts';
-import { BodyLimit } from './body-limit.ts';
+import { limitBody } from './body-limit.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 
@@ -74,7 +73,7 @@ export function registerProxyRoutes(
       if (declared > bodyLimit)
         throw PlatformErrors.payloadTooLarge(`Request body exceeds ${bodyLimit} bytes`);
       const incoming = request.body as IncomingMessage | undefined;
-      const body = incoming ? pipeline(incoming, new BodyLimit(bodyLimit), () => {}) : undefined;
+      const body = incoming ? limitBody(incoming, bodyLimit) : undefined;
 
       const abort = new AbortController();
       reply.raw.once('close', () => {
