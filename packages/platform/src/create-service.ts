@@ -153,6 +153,8 @@ export async function createService<P extends TProperties>(
   }).withTypeProvider() as unknown as ServiceApp;
 
   app.setValidatorCompiler(validatorCompiler);
+  // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -9,6 +9,13 @@ export const redactedPaths = [
   'req.headers.cookie',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
+  // `log.info({ headers: request.headers })`: Fastify's req serializer drops headers, this does not.
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["x-api-key"]',
   'password',
   '*.password',
   '*.currentPassword',

@@ -1,4 +1,7 @@
 import { Type } from 'typebox';
+import { secret } from './load-config.ts';
+
+// Connection URLs are secrets: they may carry a password, and may come from <KEY>_FILE.
 
 const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
@@ -44,27 +47,39 @@ export const baseConfigSchema = Type.Object({
     default: '.data',
     description: 'Embedded mode: where the shared PGlite database lives',
   }),
-  POSTGRES_URL: Type.String({
-    default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    description: 'Distributed mode: PostgreSQL server; each service gets its own database on it',
-  }),
-  DATABASE_URL: Type.String({
-    default: '',
-    description: "Distributed mode: this service's own database, overriding POSTGRES_URL",
-  }),
+  POSTGRES_URL: secret(
+    Type.String({
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+      description: 'Distributed mode: PostgreSQL server; each service gets its own database on it',
+    }),
+  ),
+
+  DATABASE_URL: secret(
+    Type.String({
+      default: '',
+      description: "Distributed mode: this service's own database, overriding POSTGRES_URL",
+    }),
+  ),
+
   DATABASE_POOL_MAX: Type.Integer({
     minimum: 1,
     default: 10,
     description: 'Distributed mode: connections per service instance',
   }),
-  NATS_URL: Type.String({
-    default: 'nats://127.0.0.1:4222',
-    description: 'Distributed mode: NATS server(s), comma-separated',
-  }),
-  REDIS_URL: Type.String({
-    default: 'redis://127.0.0.1:6379',
-    description: 'Distributed mode: Redis server',
-  }),
+  NATS_URL: secret(
+    Type.String({
+      default: 'nats://127.0.0.1:4222',
+      description: 'Distributed mode: NATS server(s), comma-separated',
+    }),
+  ),
+
+  REDIS_URL: secret(
+    Type.String({
+      default: 'redis://127.0.0.1:6379',
+      description: 'Distributed mode: Redis server',
+    }),
+  ),
+
   SERVICE_URLS: Type.String({
     default: '',
     description:

@@ -98,23 +98,32 @@ export function loadConfig<P extends TProperties>(
 ): Static<TObject<P>> {
   const problems: { key: string; message: string }[] = [];
   const raw = collectRawValues(schema.properties, env, problems);
-  const withDefaults = Value.Default(schema, raw);
+  // On a copy: Default and Convert change their argument, and `raw` is what errors quote.
+  const withDefaults = Value.Default(schema, { ...raw });
   const converted = Value.Convert(schema, withDefaults) as Record<string, unknown>;
 
-  for (const error of Value.Errors(schema, converted)) {
-    const key =
-      error.instancePath.split('/')[1] ??
-      (error.params as { requiredProperties?: string[] }).requiredProperties?.[0] ??
-      '';
-    if (problems.some((p) => p.key === key)) continue;
-    const keySchema = schema.properties[key];
-    if (!keySchema) continue;
+  // Key by key: TypeBox stops listing errors after a few (a union counts one per member), and
+  // one bad key must not hide the next.
+  const required = new Set<string>((schema as TObject).required ?? []);
+  for (const [key, keySchema] of Object.entries(schema.properties as TProperties)) {
+    if (problems.some((p) => p.key === key || p.key === `${key}_FILE`)) continue;
+    const value = converted[key];
+    if (value === undefined) {
+      if (required.has(key)) problems.push({ key, message: 'is required' });
+      continue;
+    }
     const shown = isSecret(keySchema) ? '(secret)' : JSON.stringify(raw[key]);
-    const message =
-      raw[key] === undefined
-        ? 'is required'
-        : `${describeProblem(keySchema, error.message)}, got ${shown}`;
-    problems.push({ key, message });
+    // Value.Convert truncates "2.5" to 2 for an integer; a config value is never reshaped.
+    if (typeof value === 'number' && typeof raw[key] === 'string' && Number(raw[key]) !== value) {
+      problems.push({
+        key,
+        message: `must be ${(keySchema as { type?: string }).type}, got ${shown}`,
+      });
+      continue;
+    }
+    const [error] = Value.Errors(keySchema, value);
+    if (error)
+      problems.push({ key, message: `${describeProblem(keySchema, error.message)}, got ${shown}` });
   }
   if (problems.length > 0) throw new ConfigError(service, problems);
   return converted as Static<TObject<P>>;

@@ -20,7 +20,10 @@ const FILE_PATTERN = /^\d{3,}_[a-z0-9_-]+\.sql$/;
 
 /** `migrations/NNN_name.sql`, in order. A file that does not follow the pattern is an error, not skipped. */
 export async function readMigrations(dir: string): Promise<MigrationFile[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort();
+  // By number, not text: 1000_x comes after 999_x.
+  const names = (await readdir(dir))
+    .filter((name) => name.endsWith('.sql'))
+    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10) || a.localeCompare(b));
   const misnamed = names.filter((name) => !FILE_PATTERN.test(name));
   if (misnamed.length > 0) {
     throw new MigrationError(
@@ -44,18 +47,21 @@ function checksum(text: string): string {
  */
 export async function migrate(database: Database, migrations: MigrationFile[]): Promise<string[]> {
   const applied: string[] = [];
-  await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY,
-    checksum text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`.execute(database.db);
+  const lock = sql`SELECT pg_advisory_xact_lock(hashtext(${`lattice.migrations.${database.schema}`}))`;
+  // Under the lock too: concurrent CREATE TABLE IF NOT EXISTS fails on pg_type's unique index.
+  await database.transaction(async (trx) => {
+    await lock.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY,
+      checksum text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`.execute(trx);
+  });
 
   for (const migration of migrations) {
     const sum = checksum(migration.sql);
     await database.transaction(async (trx) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${`lattice.migrations.${database.schema}`}))`.execute(
-        trx,
-      );
+      await lock.execute(trx);
       const done = await sql<{
         checksum: string;
       }>`SELECT checksum FROM schema_migrations WHERE name = ${migration.name}`.execute(trx);

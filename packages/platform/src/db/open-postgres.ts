@@ -70,6 +70,9 @@ async function prepareSchema(url: string, service: string): Promise<string | und
   const role = roleName(service);
   const schema = quoteIdent(schemaName(service));
   try {
+    // Replicas starting together would otherwise fail on concurrent GRANT/REVOKE ("tuple
+    // concurrently updated"); the lock ends with the session.
+    await client.query("SELECT pg_advisory_lock(hashtext('lattice.prepare-schema'))");
     try {
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
       if (!exists.rowCount) await client.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);

@@ -1,0 +1,112 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, type TestContext } from 'node:test';
+import { pino } from 'pino';
+import type { Database } from '../src/db/database.ts';
+import { openPGliteDatabase } from '../src/db/open-pglite.ts';
+import { PGliteHost } from '../src/db/pglite-host.ts';
+import { loggerOptions } from '../src/logger.ts';
+import type { ServiceDefinition } from '../src/service-types.ts';
+import { createTestDatabase, type DatabaseKind, needs } from '../src/testing/index.ts';
+import { notesService } from './fixtures/notes/notes-service.ts';
+
+/** Each database kind with the `skip` its tests take: PostgreSQL only where it answers. */
+export const databaseKinds: ReadonlyArray<{ kind: DatabaseKind; skip: string | false }> = [
+  { kind: 'pglite', skip: false },
+  { kind: 'postgres', skip: needs('postgres') },
+];
+
+/**
+ * The notes fixture without migrations: same routes and config, no database, so tests of
+ * HTTP behaviour that never reach a table skip the seconds a PGlite costs to start.
+ */
+export const notesWithoutDatabase: ServiceDefinition<
+  NonNullable<(typeof notesService)['config']>['properties']
+> = { ...notesService, migrations: undefined };
+
+/** The `t` for `buildTestService` when one service serves a whole file: closed as the file ends. */
+export const fileScope: Pick<TestContext, 'after'> = {
+  after: (fn) => after(async () => fn?.(undefined as never, () => {})),
+};
+
+/** A directory removed when the calling test (or the file, at top level) ends. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `lattice-${prefix}-`));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Writes `files` (name → content) into a new temporary directory. */
+export async function migrationsDir(files: Record<string, string>): Promise<string> {
+  const dir = await tempDir('migrations');
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+let sharedHost: Promise<PGliteHost> | undefined;
+// Registered while the test file loads, so it runs once when the file's tests end (an `after`
+// called inside a test would run when that test ends).
+after(async () => {
+  await (await sharedHost)?.close();
+});
+
+/** One in-memory PGlite per test file (seconds to start), closed when the file ends. */
+export function sharedPGlite(): Promise<PGliteHost> {
+  sharedHost ??= PGliteHost.open();
+  return sharedHost;
+}
+
+/**
+ * An empty database for `service`: its own schema on the file's shared PGlite (a schema is as
+ * fresh as a new PGlite for one service), or a new PostgreSQL database, dropped when the
+ * calling test ends (or by `onDone`'s caller, from a suite's `before`).
+ */
+export async function freshDatabase(
+  kind: DatabaseKind,
+  service: string,
+  onDone: (cleanup: () => Promise<void>) => void = after,
+): Promise<Database & { databaseName?: string }> {
+  if (kind === 'pglite') return openPGliteDatabase(await sharedPGlite(), service);
+  const test = await createTestDatabase(service, 'postgres');
+  onDone(() => test.cleanup());
+  return Object.assign(test.database, { databaseName: test.name });
+}
+
+/** A unique service name per call, so tests sharing one PGlite never share a schema. */
+let counter = 0;
+export function uniqueService(prefix: string): string {
+  counter += 1;
+  return `${prefix}_${counter}`;
+}
+
+export interface CapturedLogs {
+  logger: pino.Logger;
+  /** Every line written so far, parsed. */
+  lines(): Array<Record<string, unknown>>;
+  /** The raw text written so far. */
+  text(): string;
+}
+
+/** A process-wide logger built like the embedded runtime's, writing to memory. */
+export function captureLogs(level = 'info'): CapturedLogs {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(chunk.toString());
+      callback();
+    },
+  });
+  const logger = pino(loggerOptions(undefined, level), stream);
+  const text = () => chunks.join('');
+  return {
+    logger,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
