@@ -2,6 +2,7 @@
 // to PostgreSQL, NATS and Redis at POSTGRES_URL, NATS_URL and REDIS_URL.
 import { fileURLToPath } from 'node:url';
 import { type CatalogEntry, readServiceCatalog } from '@lattice/platform';
+import { ensureDevSigningKey } from './supervisor/dev-signing-key.ts';
 import { buildSpecs } from './supervisor/discover-services.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 
@@ -33,7 +34,11 @@ if (!Number.isInteger(serviceShutdownMs) || serviceShutdownMs < 0) {
 }
 
 const supervisor = new Supervisor(
-  buildSpecs(catalog, { command: process.execPath, env: process.env, rootDir }),
+  buildSpecs(catalog, {
+    command: process.execPath,
+    env: ensureDevSigningKey(rootDir, process.env),
+    rootDir,
+  }),
   {
     stopTimeoutMs: serviceShutdownMs + SHUTDOWN_HEADROOM_MS,
     colour: process.stdout.isTTY === true && !process.env.NO_COLOR,

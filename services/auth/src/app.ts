@@ -1,0 +1,53 @@
+import type { ServiceDefinition } from '@lattice/platform';
+import { type AuthConfigProperties, authConfig } from './config.ts';
+import type { AuthDb } from './data/schema.ts';
+import { parseEmailList } from './domain/credentials.ts';
+import type { AuthDeps } from './domain/deps.ts';
+import { clientIpResolver } from './routes/client-ip.ts';
+import { registerInvitationRoutes, registerJwksRoute } from './routes/invitation-routes.ts';
+import { registerSessionRoutes } from './routes/session-routes.ts';
+import { accessTokens } from './security/access-tokens.ts';
+import { PasswordHasher } from './security/passwords.ts';
+import { loadKeyRing } from './security/signing-keys.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Credentials, tenants and tokens: registration, login, refresh rotation, invitations, JWKS. */
+export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
+  name: 'auth',
+  description: 'Accounts, tenants and tokens: register, login, refresh, logout, invitations, JWKS',
+  config: authConfig,
+  migrations: new URL('../migrations/', import.meta.url),
+  async routes(app, { config, db, log }) {
+    const ring = await loadKeyRing(config, log);
+    const deps: AuthDeps = {
+      database: db,
+      passwords: new PasswordHasher({
+        memoryKib: config.AUTH_ARGON2_MEMORY_KIB,
+        passes: config.AUTH_ARGON2_PASSES,
+        parallelism: config.AUTH_ARGON2_PARALLELISM,
+      }),
+      tokens: accessTokens(ring, {
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        ttlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+      }),
+      throttle: {
+        freeFailuresPerAccount: config.AUTH_LOGIN_FREE_FAILURES_PER_ACCOUNT,
+        freeFailuresPerIp: config.AUTH_LOGIN_FREE_FAILURES_PER_IP,
+        baseSeconds: config.AUTH_LOGIN_BACKOFF_BASE_SECONDS,
+        maxSeconds: config.AUTH_LOGIN_BACKOFF_MAX_SECONDS,
+        memorySeconds: config.AUTH_LOGIN_FAILURE_MEMORY_SECONDS,
+      },
+      platformAdmins: parseEmailList(config.PLATFORM_ADMIN_EMAILS),
+      refreshTokenTtlMs: config.AUTH_REFRESH_TOKEN_TTL_DAYS * DAY_MS,
+      refreshReuseGraceMs: config.AUTH_REFRESH_REUSE_GRACE_SECONDS * 1000,
+      invitationTtlMs: config.AUTH_INVITATION_TTL_HOURS * 3_600_000,
+      now: () => new Date(),
+    };
+    await deps.passwords.prepare();
+    registerSessionRoutes(app, deps, clientIpResolver(config.AUTH_TRUSTED_PROXIES));
+    registerInvitationRoutes(app, deps);
+    registerJwksRoute(app, deps);
+  },
+};
