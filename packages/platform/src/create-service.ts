@@ -4,6 +4,8 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { type TProperties, Type } from 'typebox';
+import { authenticate, requireRole } from './auth/authenticate.ts';
+import { createTokenVerifier } from './auth/token-verifier.ts';
 import type { EventBus } from './bus/event-bus.ts';
 import { baseConfigSchema } from './config/base-config.ts';
 import { type Env, extendConfig, loadConfig, secretKeys } from './config/load-config.ts';
@@ -81,6 +83,12 @@ async function openDatabase(
   }
   await migrate(database, await readMigrations(fileURLToPath(definition.migrations)));
   return database;
+}
+
+/** The auth service's key set, found like any other service. */
+function jwksUrlFrom(discovery: Discovery): string {
+  const auth = discovery.instances('auth')[0] ?? 'http://127.0.0.1:8081';
+  return `${auth}/api/v1/auth/.well-known/jwks.json`;
 }
 
 /** Orchestrator probes and metric scrapes. */
@@ -188,12 +196,19 @@ export async function createService<P extends TProperties>(
     readiness.add('database', () => db.ping());
   }
 
+  const discovery = options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS);
+  const verifier = createTokenVerifier({
+    jwksUrl: () => config.AUTH_JWKS_URL || jwksUrlFrom(discovery),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
   const context: ServiceContext<P> = {
     name: definition.name,
     config,
     db: database ?? missingDatabase(definition.name),
     bus: options.bus,
-    discovery: options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS),
+    discovery,
+    auth: { verifier, authenticate: authenticate(verifier), requireRole },
     readiness,
     log: logger,
     onClose: (cleanup) => {

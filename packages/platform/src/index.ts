@@ -1,3 +1,4 @@
+export * from './auth/index.ts';
 export type {
   CloudEvent,
   DeliveredEvent,

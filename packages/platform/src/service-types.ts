@@ -7,6 +7,8 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Static, TObject, TProperties } from 'typebox';
+import type { authenticate, requireRole } from './auth/authenticate.ts';
+import type { TokenVerifier } from './auth/token-verifier.ts';
 import type { EventBus } from './bus/event-bus.ts';
 import type { baseConfigSchema } from './config/base-config.ts';
 import type { Database } from './db/database.ts';
@@ -35,6 +37,14 @@ export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
   readonly bus: EventBus | undefined;
   readonly discovery: Discovery;
   readonly readiness: Readiness;
+  /** Access-token verification and RBAC pre-handlers for this service's routes. */
+  readonly auth: {
+    readonly verifier: TokenVerifier;
+    /** `preHandler: [auth.authenticate]`: 401 without a valid token; sets `request.identity`. */
+    readonly authenticate: ReturnType<typeof authenticate>;
+    /** `preHandler: [auth.authenticate, auth.requireRole('admin')]`: 403 without the role. */
+    readonly requireRole: typeof requireRole;
+  };
   readonly log: FastifyBaseLogger;
   /** Runs `cleanup` at shutdown, after the HTTP server stopped; last registered runs first. */
   onClose(cleanup: () => Promise<void> | void): void;

@@ -12,16 +12,6 @@ export const authConfig = Type.Object({
         'Ed25519 private keys (PEM PKCS8), concatenated: the last one signs, all are published in the JWKS. Required in distributed mode; embedded mode generates one under DATA_DIR',
     }),
   ),
-  JWT_ISSUER: Type.String({
-    minLength: 1,
-    default: 'urn:lattice:auth',
-    description: 'iss of access tokens; verifiers must expect the same value',
-  }),
-  JWT_AUDIENCE: Type.String({
-    minLength: 1,
-    default: 'urn:lattice:api',
-    description: 'aud of access tokens; verifiers must expect the same value',
-  }),
   AUTH_ACCESS_TOKEN_TTL_SECONDS: seconds(900, 30, 'Lifetime of an access token'),
   AUTH_REFRESH_TOKEN_TTL_DAYS: Type.Integer({
     minimum: 1,

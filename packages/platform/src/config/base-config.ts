@@ -80,6 +80,21 @@ export const baseConfigSchema = Type.Object({
     }),
   ),
 
+  AUTH_JWKS_URL: Type.String({
+    default: '',
+    description:
+      "Where access-token keys are published; unset: the auth service's JWKS found by discovery",
+  }),
+  JWT_ISSUER: Type.String({
+    minLength: 1,
+    default: 'urn:lattice:auth',
+    description: 'iss of access tokens, issued by the auth service and checked by every verifier',
+  }),
+  JWT_AUDIENCE: Type.String({
+    minLength: 1,
+    default: 'urn:lattice:api',
+    description: 'aud of access tokens, issued by the auth service and checked by every verifier',
+  }),
   SERVICE_URLS: Type.String({
     default: '',
     description:
