@@ -3,6 +3,7 @@ import { type AuthConfigProperties, authConfig } from './config.ts';
 import type { AuthDb } from './data/schema.ts';
 import { parseEmailList } from './domain/credentials.ts';
 import type { AuthDeps } from './domain/deps.ts';
+import { EMBEDDED_OPERATOR_EMAIL, ensureEmbeddedOperator } from './domain/operator-account.ts';
 import { clientIpResolver } from './routes/client-ip.ts';
 import { registerInvitationRoutes, registerJwksRoute } from './routes/invitation-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
@@ -19,6 +20,11 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
   config: authConfig,
   migrations: new URL('../migrations/', import.meta.url),
   async routes(app, { config, db, log }) {
+    const bootstrapOperator =
+      config.LATTICE_MODE === 'embedded' &&
+      !config.PLATFORM_ADMIN_EMAILS &&
+      config.AUTH_EMBEDDED_OPERATOR;
+    const embeddedOperator = bootstrapOperator ? EMBEDDED_OPERATOR_EMAIL : '';
     const ring = await loadKeyRing(config, log);
     const deps: AuthDeps = {
       database: db,
@@ -39,13 +45,21 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
         maxSeconds: config.AUTH_LOGIN_BACKOFF_MAX_SECONDS,
         memorySeconds: config.AUTH_LOGIN_FAILURE_MEMORY_SECONDS,
       },
-      platformAdmins: parseEmailList(config.PLATFORM_ADMIN_EMAILS),
+      platformAdmins: parseEmailList(config.PLATFORM_ADMIN_EMAILS || embeddedOperator),
       refreshTokenTtlMs: config.AUTH_REFRESH_TOKEN_TTL_DAYS * DAY_MS,
       refreshReuseGraceMs: config.AUTH_REFRESH_REUSE_GRACE_SECONDS * 1000,
       invitationTtlMs: config.AUTH_INVITATION_TTL_HOURS * 3_600_000,
       now: () => new Date(),
     };
     await deps.passwords.prepare();
+    if (bootstrapOperator) {
+      await ensureEmbeddedOperator(deps, (email, password) => {
+        // Shown once on the terminal, never written to the logs.
+        process.stdout.write(
+          `\nLattice operator account (platform-admin), shown only once:\n  email:    ${email}\n  password: ${password}\n\n`,
+        );
+      });
+    }
     registerSessionRoutes(app, deps, clientIpResolver(config.AUTH_TRUSTED_PROXIES));
     registerInvitationRoutes(app, deps);
     registerJwksRoute(app, deps);

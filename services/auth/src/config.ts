@@ -32,6 +32,10 @@ export const authConfig = Type.Object({
     default: '',
     description: 'Comma-separated emails of the accounts that also get the platform-admin role',
   }),
+  AUTH_EMBEDDED_OPERATOR: Type.Boolean({
+    default: true,
+    description: `Embedded mode without PLATFORM_ADMIN_EMAILS: create the platform-admin operator@lattice.local at first start and print its password once`,
+  }),
   AUTH_ARGON2_MEMORY_KIB: Type.Integer({
     minimum: 19_456,
     default: 19_456,

@@ -30,7 +30,7 @@ export function sharedAuthService(kind: DatabaseKind, env: Env = {}): () => Auth
     const collector = { after: (fn: unknown) => void cleanups.push(fn as () => unknown) };
     instance = await buildTestService(collector as never, service, {
       db: kind,
-      env: { JWT_PRIVATE_KEY: TEST_KEY_PEM, ...env },
+      env: { JWT_PRIVATE_KEY: TEST_KEY_PEM, AUTH_EMBEDDED_OPERATOR: 'false', ...env },
     });
   });
   after(async () => {
