@@ -237,7 +237,15 @@ describe('specs', () => {
     assert.equal(users.command, '/bin/node24');
     assert.deepEqual(users.args, [join('/repo', 'services', 'users', 'src', 'main.ts')]);
     assert.equal(users.cwd, '/repo');
-    assert.deepEqual(users.env, {
+    const { SERVICE_CLIENT_SECRET: usersSecret, ...usersEnv } = users.env as Record<string, string>;
+    assert.match(
+      usersSecret ?? '',
+      /^[\w-]{43}$/,
+      'each service gets its own service-token secret',
+    );
+    assert.notEqual(usersSecret, specs[0]!.env?.SERVICE_CLIENT_SECRET);
+    assert.equal(usersEnv.AUTH_SERVICE_CREDENTIALS, undefined, 'only auth holds every credential');
+    assert.deepEqual(usersEnv, {
       ...env,
       LATTICE_MODE: 'distributed',
       PORT: '8081',
@@ -245,5 +253,13 @@ describe('specs', () => {
       SERVICE_URLS:
         'gateway=http://127.0.0.1:8080,users=http://127.0.0.1:8081,todos=http://127.0.0.1:8101',
     });
+  });
+
+  test('configured service credentials are passed through, not generated', () => {
+    const catalog = [entry('auth', 8081), entry('users', 8082)];
+    const env = { AUTH_SERVICE_CREDENTIALS: 'users=from-the-secret-store-0123456789abcdef' };
+    const specs = buildSpecs(catalog, { command: '/bin/node24', env, rootDir: '/repo' });
+    assert.equal(specs[1]!.env?.SERVICE_CLIENT_SECRET, undefined);
+    assert.equal(specs[0]!.env?.AUTH_SERVICE_CREDENTIALS, env.AUTH_SERVICE_CREDENTIALS);
   });
 });

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { pino } from 'pino';
 import { type TProperties, Type } from 'typebox';
 import { authenticate, requireRole } from './auth/authenticate.ts';
+import { authenticateService, createServiceTokens } from './auth/service-tokens.ts';
 import { createTokenVerifier } from './auth/token-verifier.ts';
 import type { EventBus } from './bus/event-bus.ts';
 import { baseConfigSchema } from './config/base-config.ts';
@@ -85,10 +86,9 @@ async function openDatabase(
   return database;
 }
 
-/** The auth service's key set, found like any other service. */
-function jwksUrlFrom(discovery: Discovery): string {
-  const auth = discovery.instances('auth')[0] ?? 'http://127.0.0.1:8081';
-  return `${auth}/api/v1/auth/.well-known/jwks.json`;
+/** The auth service, found like any other service. */
+function authUrlFrom(discovery: Discovery): string {
+  return discovery.instances('auth')[0] ?? 'http://127.0.0.1:8081';
 }
 
 /** Orchestrator probes and metric scrapes. */
@@ -197,18 +197,36 @@ export async function createService<P extends TProperties>(
   }
 
   const discovery = options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS);
+  const jwksUrl = () =>
+    config.AUTH_JWKS_URL || `${authUrlFrom(discovery)}/api/v1/auth/.well-known/jwks.json`;
   const verifier = createTokenVerifier({
-    jwksUrl: () => config.AUTH_JWKS_URL || jwksUrlFrom(discovery),
+    jwksUrl,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
   });
+  const serviceTokens = createServiceTokens({
+    service: definition.name,
+    secret: config.SERVICE_CLIENT_SECRET,
+    authUrl: () => authUrlFrom(discovery),
+  });
+  cleanups.push(() => serviceTokens.close());
   const context: ServiceContext<P> = {
     name: definition.name,
     config,
     db: database ?? missingDatabase(definition.name),
     bus: options.bus,
     discovery,
-    auth: { verifier, authenticate: authenticate(verifier), requireRole },
+    auth: {
+      verifier,
+      authenticate: authenticate(verifier),
+      requireRole,
+      authenticateService: authenticateService({
+        jwksUrl,
+        issuer: config.JWT_ISSUER,
+        service: definition.name,
+      }),
+      serviceTokens,
+    },
     readiness,
     log: logger,
     onClose: (cleanup) => {

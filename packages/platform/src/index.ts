@@ -41,6 +41,7 @@ export {
   readServiceCatalog,
   serviceUrls,
 } from './runtime/service-catalog.ts';
+export { localServiceCredentials } from './runtime/service-credentials.ts';
 export { onShutdownSignal } from './runtime/shutdown.ts';
 export type {
   BaseConfig,

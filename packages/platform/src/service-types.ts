@@ -8,6 +8,7 @@ import type {
 } from 'fastify';
 import type { Static, TObject, TProperties } from 'typebox';
 import type { authenticate, requireRole } from './auth/authenticate.ts';
+import type { authenticateService, ServiceTokens } from './auth/service-tokens.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
 import type { EventBus } from './bus/event-bus.ts';
 import type { baseConfigSchema } from './config/base-config.ts';
@@ -44,6 +45,10 @@ export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
     readonly authenticate: ReturnType<typeof authenticate>;
     /** `preHandler: [auth.authenticate, auth.requireRole('admin')]`: 403 without the role. */
     readonly requireRole: typeof requireRole;
+    /** For routes other services call: only a service token addressed to this service; sets `request.caller`. */
+    readonly authenticateService: ReturnType<typeof authenticateService>;
+    /** Tokens for calling other services: `authorization: Bearer ${await auth.serviceTokens.tokenFor('users')}`. */
+    readonly serviceTokens: ServiceTokens;
   };
   readonly log: FastifyBaseLogger;
   /** Runs `cleanup` at shutdown, after the HTTP server stopped; last registered runs first. */

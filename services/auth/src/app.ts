@@ -6,6 +6,7 @@ import type { AuthDeps } from './domain/deps.ts';
 import { EMBEDDED_OPERATOR_EMAIL, ensureEmbeddedOperator } from './domain/operator-account.ts';
 import { clientIpResolver } from './routes/client-ip.ts';
 import { registerInvitationRoutes, registerJwksRoute } from './routes/invitation-routes.ts';
+import { registerServiceTokenRoutes } from './routes/service-token-routes.ts';
 import { registerSessionRoutes } from './routes/session-routes.ts';
 import { accessTokens } from './security/access-tokens.ts';
 import { PasswordHasher } from './security/passwords.ts';
@@ -63,5 +64,10 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
     registerSessionRoutes(app, deps, clientIpResolver(config.AUTH_TRUSTED_PROXIES));
     registerInvitationRoutes(app, deps);
     registerJwksRoute(app, deps);
+    registerServiceTokenRoutes(app, {
+      credentials: config.AUTH_SERVICE_CREDENTIALS,
+      tokens: deps.tokens,
+      ttlSeconds: config.AUTH_SERVICE_TOKEN_TTL_SECONDS,
+    });
   },
 };

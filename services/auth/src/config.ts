@@ -32,6 +32,19 @@ export const authConfig = Type.Object({
     default: '',
     description: 'Comma-separated emails of the accounts that also get the platform-admin role',
   }),
+  AUTH_SERVICE_CREDENTIALS: secret(
+    Type.String({
+      default: '',
+      description:
+        'Service credentials for service tokens: name=secret pairs, comma-separated (secrets of 32+ characters); the embedded runtime and the local supervisor generate them',
+    }),
+  ),
+  AUTH_SERVICE_TOKEN_TTL_SECONDS: Type.Integer({
+    minimum: 30,
+    maximum: 3600,
+    default: 300,
+    description: 'Lifetime of a service token',
+  }),
   AUTH_EMBEDDED_OPERATOR: Type.Boolean({
     default: true,
     description: `Embedded mode without PLATFORM_ADMIN_EMAILS: create the platform-admin operator@lattice.local at first start and print its password once`,

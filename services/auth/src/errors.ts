@@ -8,5 +8,6 @@ export const AuthErrors = {
   invalidAccessToken: defineError('AUTH_INVALID_ACCESS_TOKEN', 401, 'Invalid access token'),
   forbidden: defineError('AUTH_FORBIDDEN', 403, 'Forbidden'),
   invalidInvitation: defineError('AUTH_INVITATION_INVALID', 400, 'Invalid invitation'),
+  invalidClient: defineError('AUTH_INVALID_CLIENT', 401, 'Invalid service credentials'),
   tooManyAttempts: defineError('AUTH_TOO_MANY_ATTEMPTS', 429, 'Too many login attempts'),
 } as const;

@@ -1,6 +1,13 @@
 export { authenticate, bearerToken, requireRole } from './authenticate.ts';
 export { type Identity, ROLES } from './identity.ts';
 export {
+  authenticateService,
+  createServiceTokens,
+  type ServiceCaller,
+  type ServiceTokens,
+  serviceAudience,
+} from './service-tokens.ts';
+export {
   createTokenVerifier,
   type TokenVerifier,
   type TokenVerifierOptions,

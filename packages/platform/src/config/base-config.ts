@@ -95,6 +95,13 @@ export const baseConfigSchema = Type.Object({
     default: 'urn:lattice:api',
     description: 'aud of access tokens, issued by the auth service and checked by every verifier',
   }),
+  SERVICE_CLIENT_SECRET: secret(
+    Type.String({
+      default: '',
+      description:
+        "This service's credential for service tokens (its entry in the auth service's AUTH_SERVICE_CREDENTIALS)",
+    }),
+  ),
   SERVICE_URLS: Type.String({
     default: '',
     description:

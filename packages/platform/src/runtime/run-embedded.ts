@@ -8,6 +8,7 @@ import { StaticDiscovery } from '../discovery.ts';
 import { loggerOptions } from '../logger.ts';
 import type { ServiceDefinition } from '../service-types.ts';
 import { readServiceCatalog, serviceUrls } from './service-catalog.ts';
+import { localServiceCredentials } from './service-credentials.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 export interface EmbeddedPlatform {
@@ -31,13 +32,22 @@ export async function startEmbedded(
   const logger = pino(loggerOptions(undefined, config.LOG_LEVEL));
   const catalog = readServiceCatalog(root, env);
   const discovery = StaticDiscovery.parse(env.SERVICE_URLS || serviceUrls(catalog));
+  const credentials = localServiceCredentials(
+    catalog.map((e) => e.name),
+    env,
+  );
   const pglite = await PGliteHost.open({ dataDir: resolve(root, config.DATA_DIR) });
 
   const settled = await Promise.allSettled(
     catalog.map(async (entry) => {
       const { service } = (await import(entry.appModule)) as { service: ServiceDefinition };
       return createService(service, {
-        env: { ...env, LATTICE_MODE: 'embedded', PORT: String(entry.port) },
+        env: {
+          ...env,
+          ...credentials(entry.name),
+          LATTICE_MODE: 'embedded',
+          PORT: String(entry.port),
+        },
         pglite,
         discovery,
         logger,

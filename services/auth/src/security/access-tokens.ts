@@ -46,6 +46,23 @@ export function accessTokens(ring: KeyRing, options: AccessTokenOptions) {
     },
 
     /**
+     * A service token: the caller is a service (`sub: service:<name>`), the audience is the one
+     * service it may call, so a token stolen from one callee is useless at another.
+     */
+    async signForService(caller: string, callee: string, ttlSeconds: number): Promise<string> {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({})
+        .setProtectedHeader({ alg: ALGORITHM, typ: TYPE, kid: ring.signing.kid })
+        .setIssuer(options.issuer)
+        .setAudience(`urn:lattice:service:${callee}`)
+        .setSubject(`service:${caller}`)
+        .setJti(randomUUID())
+        .setIssuedAt(now)
+        .setExpirationTime(now + ttlSeconds)
+        .sign(ring.signing.privateKey);
+    },
+
+    /**
      * Resolves with the claims, or undefined for anything not issued by us and current: the
      * algorithm allow-list rules out `none` and HS256-with-the-public-key, the local key set
      * rules out unknown kids, and iss, aud, exp and typ are checked.
