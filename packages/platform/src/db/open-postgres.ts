@@ -120,7 +120,11 @@ export async function openPostgresDatabase<DB>(
   const setScope = `${role ? `SET ROLE ${quoteIdent(role)}; ` : ''}SET search_path TO ${quoteIdent(schemaName(service))}`;
   // Queued before any query of the new connection, so every statement runs in the schema.
   pool.on('connect', (client) => {
-    client.query(setScope).catch(() => client.release(true));
+    // pg-pool drops its own error listener while a client is checked out, so a connection
+    // killed mid-transaction would crash the process; the failing query reports it instead.
+    client.on('error', () => {});
+    // A connection that cannot enter the service's scope must not serve queries outside it.
+    client.query(setScope).catch(() => client.end().catch(() => {}));
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});

@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { sql } from 'kysely';
+import type { CloudEvent } from '../../src/bus/event-bus.ts';
+import type { Database } from '../../src/db/database.ts';
+import { enqueue } from '../../src/outbox/enqueue.ts';
+import { databaseKinds, uniqueService } from '../support.ts';
+import { makeEvent, outboxDatabase, RecordingBus, waitFor } from './support.ts';
+
+async function rows(database: Database) {
+  const result = await sql<{
+    id: string;
+    sent_at: Date | null;
+  }>`SELECT id, sent_at FROM outbox ORDER BY seq`.execute(database.db);
+  return result.rows;
+}
+
+async function write(database: Database, events: CloudEvent | CloudEvent[]): Promise<void> {
+  await database.transaction((trx) => enqueue(trx, events));
+}
+
+for (const { kind, skip } of databaseKinds) {
+  describe(`outbox relay on ${kind}`, { skip }, () => {
+    test('an event enqueued in a committed transaction is published, then marked sent', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_commit'));
+      const bus = new RecordingBus();
+      const event = makeEvent('order-1', { total: 42 });
+      await database.transaction(async (trx) => {
+        await sql`SELECT 1`.execute(trx); // the service's own state change would be here
+        await enqueue(trx, event);
+      });
+      const relay = makeRelay({ database, bus });
+      await relay.start();
+      await waitFor('the event to be published', () => bus.stored.length === 1);
+      assert.deepEqual(bus.stored[0], event, 'the whole CloudEvent travels unchanged');
+      await waitFor(
+        'the row to be marked sent',
+        async () => (await rows(database))[0]?.sent_at != null,
+      );
+      assert.deepEqual(await relay.lag(), { unsent: 0, oldestUnsentAgeMs: 0 });
+    });
+
+    test('an event enqueued in a rolled-back transaction is never published', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(
+        t,
+        kind,
+        uniqueService('outbox_rollback'),
+      );
+      const bus = new RecordingBus();
+      const lost = makeEvent('order-1');
+      await assert.rejects(
+        database.transaction(async (trx) => {
+          await enqueue(trx, lost);
+          throw new Error('the state change failed');
+        }),
+        /the state change failed/,
+      );
+      const kept = makeEvent('order-2');
+      await write(database, kept);
+      const relay = makeRelay({ database, bus });
+      await relay.start();
+      await waitFor('the committed event', () => bus.stored.length === 1);
+      // Several more rounds: the rolled-back event must not surface late.
+      await delay(100);
+      assert.deepEqual(bus.ids(), [kept.id]);
+      assert.deepEqual(
+        (await rows(database)).map((row) => row.id),
+        [kept.id],
+      );
+    });
+
+    test('a failed publish leaves the batch unsent; a later round publishes it, in order', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_retry'));
+      const bus = new RecordingBus();
+      bus.failures = 3;
+      const events = Array.from({ length: 5 }, (_, i) => makeEvent('order-1', { step: i }));
+      for (const event of events) await write(database, event);
+      const failures: number[] = [];
+      const relay = makeRelay({
+        database,
+        bus,
+        batchSize: 2,
+        observer: { failed: (_error, consecutive) => failures.push(consecutive) },
+      });
+      // Nothing may be marked sent while the broker refuses.
+      await assert.rejects(relay.publishBatch(), /broker unavailable/);
+      assert.equal((await relay.lag()).unsent, 5);
+      await relay.start();
+      await waitFor('every event', () => bus.stored.length === 5);
+      assert.deepEqual(failures, [1, 2], 'the loop backed off and retried');
+      assert.deepEqual(
+        bus.ids(),
+        events.map((event) => event.id),
+      );
+      await waitFor('all rows sent', async () => (await relay.lag()).unsent === 0);
+    });
+
+    test('a relay that dies between the broker ack and the commit republishes after restart', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_crash'));
+      const bus = new RecordingBus();
+      const first = makeEvent('order-1', { n: 1 });
+      const second = makeEvent('order-1', { n: 2 });
+      await write(database, [first, second]);
+      let died = false;
+      const dying = makeRelay({
+        bus,
+        backoff: { initialMs: 1_000 },
+        observer: {
+          beforeCommit: () => {
+            died = true;
+            throw new Error('killed before commit');
+          },
+        },
+      });
+      await dying.start();
+      await waitFor('the dying relay to reach the broker', () => died);
+      await dying.stop();
+      assert.deepEqual(bus.ids(), [first.id, second.id], 'the broker stored the batch');
+      assert.equal((await makeRelay({ bus }).lag()).unsent, 2, 'but it is still unsent');
+
+      const restarted = makeRelay({ database, bus });
+      await restarted.start();
+      await waitFor('the republished batch', () => bus.stored.length === 4);
+      assert.deepEqual(bus.ids(), [first.id, second.id, first.id, second.id]);
+      assert.deepEqual(
+        bus.deduplicated().map((event) => event.id),
+        [first.id, second.id],
+        'same ids: the broker drops the duplicates',
+      );
+      await waitFor('rows sent', async () => (await restarted.lag()).unsent === 0);
+    });
+
+    test('stop() lets the batch in flight finish: published and marked, not cut in half', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_stop'));
+      const bus = new RecordingBus();
+      bus.maxDelayMs = 1;
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let inFlight = false;
+      const relay = makeRelay({
+        bus,
+        observer: {
+          beforeCommit: async () => {
+            inFlight = true;
+            await gate;
+          },
+        },
+      });
+      await write(database, makeEvent('order-1'));
+      await relay.start();
+      await waitFor('the batch to be in flight', () => inFlight);
+      const stopping = relay.stop();
+      release();
+      await stopping;
+      assert.equal(bus.stored.length, 1);
+      assert.equal((await relay.lag()).unsent, 0);
+      // Stopped means stopped: a new event waits for the next start.
+      await write(database, makeEvent('order-2'));
+      await delay(60);
+      assert.equal(bus.stored.length, 1);
+    });
+
+    test('a NOTIFY wakes the relay at once, long before its poll interval', async (t) => {
+      const { database, listen, makeRelay } = await outboxDatabase(
+        t,
+        kind,
+        uniqueService('outbox_notify'),
+      );
+      const bus = new RecordingBus();
+      const relay = makeRelay({ database, bus, listen, pollIntervalMs: 60_000 });
+      await relay.start();
+      // Let the first round find the outbox empty and go to sleep.
+      await delay(100);
+      for (const n of [1, 2, 3]) {
+        const started = Date.now();
+        await write(database, makeEvent('order-1', { n }));
+        await waitFor(`event ${n}`, () => bus.stored.length === n, 3_000);
+        const elapsed = Date.now() - started;
+        assert.ok(elapsed < 1_000, `published ${elapsed} ms after commit`);
+        await delay(20);
+      }
+    });
+
+    test('lag() counts unsent events and the age of the oldest', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_lag'));
+      const relay = makeRelay({ bus: new RecordingBus() });
+      assert.deepEqual(await relay.lag(), { unsent: 0, oldestUnsentAgeMs: 0 });
+      await write(database, [makeEvent('a'), makeEvent('b')]);
+      await delay(30);
+      const lag = await relay.lag();
+      assert.equal(lag.unsent, 2);
+      assert.ok(lag.oldestUnsentAgeMs >= 20, `age ${lag.oldestUnsentAgeMs}`);
+    });
+
+    test('sent rows are deleted once older than the retention, unsent rows never', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(
+        t,
+        kind,
+        uniqueService('outbox_cleanup'),
+      );
+      const bus = new RecordingBus();
+      const cleaned: number[] = [];
+      await write(database, [makeEvent('a'), makeEvent('b')]);
+      const relay = makeRelay({
+        database,
+        bus,
+        retentionMs: 200,
+        cleanupIntervalMs: 20,
+        observer: { cleaned: (n) => cleaned.push(n) },
+      });
+      await relay.start();
+      await waitFor('both published', () => bus.stored.length === 2);
+      assert.equal((await rows(database)).length, 2, 'kept during retention');
+      await waitFor('sent rows deleted', async () => (await rows(database)).length === 0, 3_000);
+      assert.deepEqual(cleaned, [2]);
+      // An unsent row is never a cleanup candidate, however old.
+      await relay.stop();
+      await write(database, makeEvent('c'));
+      await sql`UPDATE outbox SET created_at = now() - interval '2 days'`.execute(database.db);
+      assert.equal(await relay.cleanup(), 0);
+      assert.equal((await rows(database)).length, 1);
+    });
+
+    test('enqueue refuses an event whose id is not a UUID, failing the writer', async (t) => {
+      const { database } = await outboxDatabase(t, kind, uniqueService('outbox_invalid'));
+      await assert.rejects(
+        write(database, { ...makeEvent('a'), id: 'not-a-uuid' }),
+        /must be a UUID/,
+      );
+      assert.equal((await rows(database)).length, 0);
+    });
+  });
+}
