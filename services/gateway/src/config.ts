@@ -1,5 +1,18 @@
 import { Type } from 'typebox';
 
+const ROUTE = String.raw`[A-Z]+ /[^\s,]*`;
+const ORIGIN = String.raw`https?://[^\s,/]+`;
+/** Comma-separated `item`s, spaces allowed around commas, or nothing at all. */
+const listOf = (item: string) => `^\\s*(${item}(\\s*,\\s*${item})*)?\\s*$`;
+
+export const DEFAULT_PUBLIC_ROUTES = [
+  'POST /api/v1/auth/register',
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/refresh',
+  'POST /api/v1/auth/logout',
+  'GET /api/v1/auth/.well-known/jwks.json',
+].join(',');
+
 export const gatewayConfig = Type.Object({
   GATEWAY_UPSTREAM_TIMEOUT_MS: Type.Integer({
     minimum: 1,
@@ -15,5 +28,23 @@ export const gatewayConfig = Type.Object({
     default: true,
     description:
       'Readiness also requires every known upstream to be ready (false behind a Kubernetes Service)',
+  }),
+  GATEWAY_PUBLIC_ROUTES: Type.String({
+    pattern: listOf(ROUTE),
+    default: DEFAULT_PUBLIC_ROUTES,
+    description:
+      'Routes reachable without an access token: comma-separated "METHOD /exact/path" (no query, no wildcard); every other /api/v1 route needs one',
+  }),
+  GATEWAY_CORS_ORIGINS: Type.String({
+    pattern: listOf(ORIGIN),
+    default: '',
+    description:
+      'Browser origins allowed to call the API with credentials: comma-separated exact origins (https://app.example.com); empty: no CORS headers at all',
+  }),
+  GATEWAY_CORS_MAX_AGE_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 86_400,
+    default: 600,
+    description: 'How long a browser may cache a preflight answer',
   }),
 });

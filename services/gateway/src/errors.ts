@@ -5,4 +5,5 @@ export const GatewayErrors = {
   upstreamDown: defineError('GATEWAY_UPSTREAM_DOWN', 503, 'Upstream service unavailable'),
   upstreamFailed: defineError('GATEWAY_UPSTREAM_FAILED', 502, 'Upstream service failed'),
   upstreamTimeout: defineError('GATEWAY_UPSTREAM_TIMEOUT', 504, 'Upstream service timed out'),
+  corsOriginDenied: defineError('GATEWAY_CORS_ORIGIN_DENIED', 403, 'Origin not allowed'),
 } as const;

@@ -23,7 +23,10 @@ describe('forwarding a request', () => {
         method,
         url,
         payload,
-        headers: payload ? { 'content-type': 'application/json' } : {},
+        headers: {
+          authorization: gateway.authorization,
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
       });
       assert.equal(res.statusCode, 200, method);
       const seen = res.json();
@@ -42,7 +45,11 @@ describe('forwarding a request', () => {
     const users = await startUpstream(t, echo);
     const gateway = await buildGateway(t, { users: users.url });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/users?page=2' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users?page=2',
+      headers: { authorization: gateway.authorization },
+    });
 
     assert.equal(res.statusCode, 200);
     assert.equal(res.json().url, '/api/v1/users?page=2');
@@ -68,7 +75,7 @@ describe('forwarding a request', () => {
       method: 'POST',
       url: '/api/v1/todos',
       payload: 'x',
-      headers: { 'content-type': 'text/plain' },
+      headers: { authorization: gateway.authorization, 'content-type': 'text/plain' },
     });
 
     assert.equal(res.statusCode, 201);
@@ -97,7 +104,11 @@ describe('forwarding a request', () => {
     });
     const gateway = await buildGateway(t, { todos: todos.url });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/todos/99' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/todos/99',
+      headers: { authorization: gateway.authorization },
+    });
 
     assert.equal(res.statusCode, 404);
     assert.equal(res.headers['content-type'], 'application/problem+json');
@@ -113,7 +124,7 @@ describe('forwarding context', () => {
     const res = await gateway.app.inject({
       method: 'GET',
       url: '/api/v1/users/me',
-      headers: { 'x-request-id': 'client-req-123' },
+      headers: { authorization: gateway.authorization, 'x-request-id': 'client-req-123' },
     });
 
     assert.equal(res.json().headers['x-request-id'], 'client-req-123');
@@ -127,7 +138,11 @@ describe('forwarding context', () => {
     });
     const gateway = await buildGateway(t, { users: users.url });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: gateway.authorization },
+    });
 
     const sent = res.json().requestId;
     assert.match(sent, /^[\w.:-]{8,128}$/);
@@ -142,7 +157,7 @@ describe('forwarding context', () => {
     const res = await gateway.app.inject({
       method: 'GET',
       url: '/api/v1/users/me',
-      headers: { traceparent, tracestate: 'vendor=1' },
+      headers: { authorization: gateway.authorization, traceparent, tracestate: 'vendor=1' },
     });
 
     assert.equal(res.json().headers.traceparent, traceparent);
@@ -153,8 +168,20 @@ describe('forwarding context', () => {
     const users = await startUpstream(t, echo);
     const gateway = await buildGateway(t, { users: users.url });
 
-    const first = (await gateway.app.inject({ method: 'GET', url: '/api/v1/users/a' })).json();
-    const second = (await gateway.app.inject({ method: 'GET', url: '/api/v1/users/b' })).json();
+    const first = (
+      await gateway.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/a',
+        headers: { authorization: gateway.authorization },
+      })
+    ).json();
+    const second = (
+      await gateway.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/b',
+        headers: { authorization: gateway.authorization },
+      })
+    ).json();
 
     const [, traceId] = TRACEPARENT.exec(first.headers.traceparent) ?? [];
     assert.ok(traceId, `a W3C traceparent, got ${first.headers.traceparent}`);
@@ -171,7 +198,7 @@ describe('forwarding context', () => {
     const res = await gateway.app.inject({
       method: 'GET',
       url: '/api/v1/users/me',
-      headers: { traceparent: '00-NOT-A-TRACE-01' },
+      headers: { authorization: gateway.authorization, traceparent: '00-NOT-A-TRACE-01' },
     });
 
     assert.equal(res.statusCode, 502);
@@ -188,13 +215,13 @@ describe('forwarding context', () => {
     const direct = await gateway.app.inject({
       method: 'GET',
       url: '/api/v1/users/me',
-      headers: { host: 'api.example.test' },
+      headers: { authorization: gateway.authorization, host: 'api.example.test' },
       remoteAddress: '203.0.113.9',
     });
     const viaProxy = await gateway.app.inject({
       method: 'GET',
       url: '/api/v1/users/me',
-      headers: { 'x-forwarded-for': '198.51.100.1' },
+      headers: { authorization: gateway.authorization, 'x-forwarded-for': '198.51.100.1' },
       remoteAddress: '203.0.113.9',
     });
 
@@ -214,6 +241,7 @@ describe('forwarding context', () => {
       method: 'GET',
       url: '/api/v1/users/me',
       headers: {
+        authorization: gateway.authorization,
         connection: 'keep-alive, X-Hop-Secret',
         'x-hop-secret': 'must not leave the gateway',
         'keep-alive': 'timeout=99',
@@ -256,7 +284,11 @@ describe('forwarding context', () => {
     });
     const gateway = await buildGateway(t, { users: users.url });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: gateway.authorization },
+    });
 
     assert.equal(res.statusCode, 200);
     assert.equal(res.body, 'ok');
@@ -278,7 +310,11 @@ describe('load balancing', () => {
 
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await gateway.app.inject({ method: 'GET', url: `/api/v1/orders/${i}` });
+      const res = await gateway.app.inject({
+        method: 'GET',
+        url: `/api/v1/orders/${i}`,
+        headers: { authorization: gateway.authorization },
+      });
       order.push(res.json().instance);
     }
 

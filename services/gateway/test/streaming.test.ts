@@ -38,7 +38,7 @@ describe('streaming bodies', () => {
         res.end();
       });
     });
-    const { client } = await listenGateway(
+    const { client, gateway } = await listenGateway(
       t,
       { files: files.url },
       { BODY_LIMIT_BYTES: String(8 * MB) },
@@ -47,7 +47,7 @@ describe('streaming bodies', () => {
     const res = await client.request({
       method: 'PUT',
       path: '/api/v1/files/blob',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { authorization: gateway.authorization, 'content-type': 'application/octet-stream' },
       body: Readable.from(chunksOf(sent, 64 * 1024)),
     });
     const answer = Buffer.from(await res.body.arrayBuffer());
@@ -66,13 +66,18 @@ describe('streaming bodies', () => {
       res.writeHead(200, { 'x-received-sha256': sha256(body), 'content-length': body.length });
       res.end(body);
     });
-    const { client } = await listenGateway(
+    const { client, gateway } = await listenGateway(
       t,
       { files: files.url },
       { BODY_LIMIT_BYTES: String(8 * MB) },
     );
 
-    const res = await client.request({ method: 'POST', path: '/api/v1/files', body: sent });
+    const res = await client.request({
+      method: 'POST',
+      path: '/api/v1/files',
+      headers: { authorization: gateway.authorization },
+      body: sent,
+    });
     const answer = Buffer.from(await res.body.arrayBuffer());
 
     assert.equal(res.statusCode, 200);
@@ -91,7 +96,7 @@ describe('streaming bodies', () => {
       const body = await readBody(req);
       res.end(String(body.length));
     });
-    const { client } = await listenGateway(t, { files: files.url });
+    const { client, gateway } = await listenGateway(t, { files: files.url });
 
     // A gateway that buffered the whole request would never let the first chunk through.
     async function* body() {
@@ -102,6 +107,7 @@ describe('streaming bodies', () => {
     const res = await client.request({
       method: 'POST',
       path: '/api/v1/files',
+      headers: { authorization: gateway.authorization },
       body: Readable.from(body()),
     });
 
@@ -119,9 +125,13 @@ describe('streaming bodies', () => {
       await clientGotFirst.promise;
       res.end('rest');
     });
-    const { client } = await listenGateway(t, { files: files.url });
+    const { client, gateway } = await listenGateway(t, { files: files.url });
 
-    const res = await client.request({ method: 'GET', path: '/api/v1/files/feed' });
+    const res = await client.request({
+      method: 'GET',
+      path: '/api/v1/files/feed',
+      headers: { authorization: gateway.authorization },
+    });
     let text = '';
     for await (const chunk of res.body) {
       text += chunk;
@@ -142,11 +152,11 @@ describe('streaming bodies', () => {
         if (!req.complete) upstreamAborted.resolve();
       });
     });
-    const { address } = await listenGateway(t, { files: files.url });
+    const { address, gateway } = await listenGateway(t, { files: files.url });
     const socket = await rawConnection(address);
 
     socket.write(
-      'POST /api/v1/files HTTP/1.1\r\nhost: gw\r\ntransfer-encoding: chunked\r\n\r\n4\r\nabcd\r\n',
+      `POST /api/v1/files HTTP/1.1\r\nhost: gw\r\nauthorization: ${gateway.authorization}\r\ntransfer-encoding: chunked\r\n\r\n4\r\nabcd\r\n`,
     );
     await firstBytes.promise;
     socket.destroy();
@@ -167,7 +177,7 @@ describe('body limit', () => {
       req.on('error', () => {});
       req.on('end', () => res.end('ok'));
     });
-    const { client } = await listenGateway(
+    const { client, gateway } = await listenGateway(
       t,
       { files: files.url },
       { BODY_LIMIT_BYTES: String(limit) },
@@ -179,6 +189,7 @@ describe('body limit', () => {
     const res = await client.request({
       method: 'POST',
       path: '/api/v1/files',
+      headers: { authorization: gateway.authorization },
       body: Readable.from(body()),
     });
     const problem = (await res.body.json()) as Record<string, unknown>;
@@ -197,7 +208,11 @@ describe('body limit', () => {
       await readBody(req).catch(() => {});
       res.end('next ok');
     });
-    const { address } = await listenGateway(t, { files: files.url }, { BODY_LIMIT_BYTES: '1024' });
+    const { address, gateway } = await listenGateway(
+      t,
+      { files: files.url },
+      { BODY_LIMIT_BYTES: '1024' },
+    );
     const socket = await rawConnection(address);
     let received = '';
     socket.setEncoding('utf8');
@@ -211,7 +226,7 @@ describe('body limit', () => {
 
     // Over the limit, then (after the 413) the rest of the body, then a second request.
     socket.write(
-      `POST /api/v1/files HTTP/1.1\r\nhost: gw\r\ntransfer-encoding: chunked\r\n\r\n${chunk(800)}${chunk(800)}`,
+      `POST /api/v1/files HTTP/1.1\r\nhost: gw\r\nauthorization: ${gateway.authorization}\r\ntransfer-encoding: chunked\r\n\r\n${chunk(800)}${chunk(800)}`,
     );
     await until(/\r\n\r\n\{.*"PAYLOAD_TOO_LARGE".*\}/s);
     assert.match(received, /^HTTP\/1\.1 413 /);
@@ -220,7 +235,9 @@ describe('body limit', () => {
       socket.write(chunk(800));
       await sleep(20);
     }
-    socket.write('0\r\n\r\nGET /api/v1/files/next HTTP/1.1\r\nhost: gw\r\n\r\n');
+    socket.write(
+      `0\r\n\r\nGET /api/v1/files/next HTTP/1.1\r\nhost: gw\r\nauthorization: ${gateway.authorization}\r\n\r\n`,
+    );
     await until(/next ok/);
 
     assert.match(received, /HTTP\/1\.1 200 OK/);
@@ -234,7 +251,7 @@ describe('body limit', () => {
       method: 'POST',
       url: '/api/v1/files',
       payload: Buffer.alloc(4096),
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { authorization: gateway.authorization, 'content-type': 'application/octet-stream' },
     });
 
     assert.equal(res.statusCode, 413);

@@ -32,7 +32,11 @@ describe('upstream failures', () => {
   test('an upstream that refuses connections gives 503 problem+json with retry-after', async (t) => {
     const gateway = await buildGateway(t, { users: await refusingOrigin() });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: gateway.authorization },
+    });
 
     const problem = assertProblem(res, 503, 'GATEWAY_UPSTREAM_DOWN');
     assert.match(String(problem.detail), /users/);
@@ -42,7 +46,11 @@ describe('upstream failures', () => {
   test('a service with no instance gives 503 problem+json with retry-after', async (t) => {
     const gateway = await buildGateway(t, { users: [] });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: gateway.authorization },
+    });
 
     assertProblem(res, 503, 'GATEWAY_UPSTREAM_DOWN');
     assert.match(String(res.headers['retry-after']), /^\d+$/);
@@ -59,7 +67,11 @@ describe('upstream failures', () => {
     );
 
     const started = performance.now();
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/slow/report' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/slow/report',
+      headers: { authorization: gateway.authorization },
+    });
     const elapsed = performance.now() - started;
 
     const problem = assertProblem(res, 504, 'GATEWAY_UPSTREAM_TIMEOUT');
@@ -75,7 +87,7 @@ describe('upstream failures', () => {
       method: 'POST',
       url: '/api/v1/broken/things',
       payload: '{"a":1}',
-      headers: { 'content-type': 'application/json' },
+      headers: { authorization: gateway.authorization, 'content-type': 'application/json' },
     });
 
     const problem = assertProblem(res, 502, 'GATEWAY_UPSTREAM_FAILED');
@@ -90,7 +102,11 @@ describe('upstream failures', () => {
     });
     const gateway = await buildGateway(t, { users: users.url });
 
-    const res = await gateway.app.inject({ method: 'GET', url: '/api/v1/users/me' });
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: gateway.authorization },
+    });
 
     assert.equal(res.statusCode, 500);
     assert.equal(res.body, body);

@@ -3,7 +3,8 @@ import { PlatformErrors } from '../errors.ts';
 import type { Identity } from './identity.ts';
 import type { TokenVerifier } from './token-verifier.ts';
 
-const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/;
+// RFC 9110 §11.1: the scheme name is case-insensitive; the token is a compact JWS.
+const BEARER = /^Bearer ([A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]+\.[A-Za-z0-9\-_=]*)$/i;
 
 /** The bearer token of a request, or undefined when there is none. Malformed is a 401. */
 export function bearerToken(request: FastifyRequest): string | undefined {

@@ -1,5 +1,6 @@
 export { authenticate, bearerToken, requireRole } from './authenticate.ts';
 export { type Identity, ROLES } from './identity.ts';
+export type { JwksKeysOptions } from './jwks-keys.ts';
 export {
   authenticateService,
   createServiceTokens,

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import { PlatformErrors } from '../errors.ts';
 import { createHttpClient } from '../http/resilient-client.ts';
 import { bearerToken } from './authenticate.ts';
+import { createJwksKeys, KeySetUnavailable, keysUnavailable } from './jwks-keys.ts';
 
 /** The calling service, as proven by a verified service token. */
 export interface ServiceCaller {
@@ -36,24 +37,15 @@ export function authenticateService(options: {
   issuer: string;
   service: string;
 }) {
-  let keySet: ReturnType<typeof createRemoteJWKSet> | undefined;
-  let keySetUrl = '';
+  const keys = createJwksKeys({ jwksUrl: options.jwksUrl });
   return async (request: FastifyRequest): Promise<void> => {
     const token = bearerToken(request);
     if (!token)
       throw PlatformErrors.unauthorized('A service token is required', {
         headers: { 'www-authenticate': 'Bearer' },
       });
-    const url = options.jwksUrl();
-    if (!keySet || url !== keySetUrl) {
-      keySet = createRemoteJWKSet(new URL(url), {
-        timeoutDuration: 2_000,
-        cooldownDuration: 30_000,
-      });
-      keySetUrl = url;
-    }
     try {
-      const { payload } = await jwtVerify(token, keySet, {
+      const { payload } = await jwtVerify(token, keys, {
         algorithms: ['EdDSA', 'ES256'],
         issuer: options.issuer,
         audience: serviceAudience(options.service),
@@ -63,7 +55,9 @@ export function authenticateService(options: {
       const sub = String(payload.sub);
       if (!sub.startsWith('service:')) throw new Error('not a service');
       request.caller = { service: sub.slice('service:'.length), tokenId: String(payload.jti) };
-    } catch {
+    } catch (error) {
+      // The keys being out of reach is our outage: the caller may retry, its token is fine.
+      if (error instanceof KeySetUnavailable) throw keysUnavailable(error);
       throw invalid('The service token is not valid for this service');
     }
   };

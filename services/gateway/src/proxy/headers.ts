@@ -15,6 +15,15 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+// Identity travels only as the signed access token in Authorization, which every service
+// verifies itself. Headers like these would be believed by a careless service, so a client
+// must never be able to set them.
+const FORGEABLE_IDENTITY = new Set(['x-user-id', 'x-tenant-id', 'x-roles', 'x-identity']);
+
+function isForgeableIdentity(name: string): boolean {
+  return FORGEABLE_IDENTITY.has(name) || name.startsWith('x-lattice-');
+}
+
 function withoutHopByHop(
   headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
 ) {
@@ -38,9 +47,13 @@ export interface ForwardContext {
   host: string | undefined;
 }
 
-/** Headers for the upstream request: the client's, minus hop-by-hop, plus forwarding context. */
+/**
+ * Headers for the upstream request: the client's, minus hop-by-hop and identity-looking ones,
+ * plus forwarding context. Authorization passes unchanged: it is the identity, in signed form.
+ */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, context: ForwardContext) {
   const headers = withoutHopByHop(incoming);
+  for (const name of Object.keys(headers)) if (isForgeableIdentity(name)) delete headers[name];
   const priorFor = incoming['x-forwarded-for'];
   headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${context.clientIp}` : context.clientIp;
   headers['x-forwarded-proto'] = context.protocol;

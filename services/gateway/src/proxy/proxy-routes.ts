@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { gatewayConfig } from '../config.ts';
 import { GatewayErrors } from '../errors.ts';
+import type { PublicRoutes } from '../security/public-routes.ts';
 import { limitBody } from './body-limit.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -45,11 +46,14 @@ const params = Type.Object({ service: Type.String({ pattern: '^[a-z][a-z0-9-]*$'
  * `/api/v1/<service>/...` is forwarded unchanged to an instance of <service>: a service's
  * routes are its public routes, so calling it directly or through the gateway is the same.
  * Bodies stream both ways; the gateway never buffers a whole request or response.
+ * Every route but the public ones needs a valid access token, checked before any upstream is
+ * contacted; the service verifies the same token again (it trusts no one's word for it).
  */
 export function registerProxyRoutes(
   app: ServiceApp,
   context: GatewayContext,
   pools: UpstreamPools,
+  publicRoutes: PublicRoutes,
 ): void {
   const timeoutMs = context.config.GATEWAY_UPSTREAM_TIMEOUT_MS;
   const bodyLimit = context.config.BODY_LIMIT_BYTES;
@@ -63,6 +67,7 @@ export function registerProxyRoutes(
       if (!context.discovery.services().includes(service)) {
         throw GatewayErrors.unknownService(`No service named ${service} is known to the gateway`);
       }
+      if (!publicRoutes.has(request.method, request.url)) await context.auth.authenticate(request);
       const origin = pools.pick(service, context.discovery.instances(service));
       if (!origin)
         throw GatewayErrors.upstreamDown(`${service} has no instance`, {

@@ -12,6 +12,7 @@ import { type Discovery, StaticDiscovery } from '@lattice/platform';
 import { buildTestService } from '@lattice/platform/testing';
 import { Client } from 'undici';
 import { service } from '../../src/app.ts';
+import { startIssuer } from './issuer.ts';
 
 type After = Pick<TestContext, 'after'>;
 
@@ -59,14 +60,22 @@ export function json(res: ServerResponse, status: number, value: unknown): void 
   res.end(JSON.stringify(value));
 }
 
-/** The gateway built in-process (ready for `app.inject`) over the given upstreams. */
-export function buildGateway(
+/**
+ * The gateway built in-process (ready for `app.inject`) over the given upstreams, verifying
+ * tokens against its own test issuer; `authorization` is a valid member's header value.
+ */
+export async function buildGateway(
   t: After,
   table: Record<string, string | string[]>,
   env: Record<string, string> = {},
 ) {
   const discovery: Discovery = new StaticDiscovery(table);
-  return buildTestService(t, service, { discovery, env });
+  const issuer = await startIssuer(t);
+  const gateway = await buildTestService(t, service, {
+    discovery,
+    env: { AUTH_JWKS_URL: issuer.jwksUrl, ...env },
+  });
+  return Object.assign(gateway, { issuer, authorization: `Bearer ${issuer.sign()}` });
 }
 
 /** The gateway listening on a real port, with an undici client to call it through. */
