@@ -1,11 +1,5 @@
 export * from './auth/index.ts';
-export type {
-  CloudEvent,
-  DeliveredEvent,
-  EventBus,
-  SubscribeOptions,
-  Subscription,
-} from './bus/event-bus.ts';
+export * from './bus/index.ts';
 export { baseConfigSchema } from './config/base-config.ts';
 export { ConfigError, type Env, extendConfig, loadConfig, secret } from './config/load-config.ts';
 export {
@@ -32,6 +26,7 @@ export { Readiness, type ReadinessCheck } from './health.ts';
 export * from './http/index.ts';
 export { requestIdOf, traceIdOf } from './http/trace-context.ts';
 export { loggerOptions } from './logger.ts';
+export * from './outbox/index.ts';
 export { PROBLEM_CONTENT_TYPE, type Problem, problemType, sendProblem } from './problem.ts';
 export { type EmbeddedPlatform, runEmbedded, startEmbedded } from './runtime/run-embedded.ts';
 export { exitOnStartFailure, runService } from './runtime/run-service.ts';

@@ -40,6 +40,11 @@ export interface SubscribeOptions<T = unknown> {
   handler: (delivery: DeliveredEvent<T>) => Promise<void>;
   maxDeliver?: number;
   ackWaitMs?: number;
+  /**
+   * Events one subscriber handles at once (default 1). Events of one CloudEvent `subject` are
+   * still handled one after the other.
+   */
+  concurrency?: number;
 }
 
 export interface Subscription {
