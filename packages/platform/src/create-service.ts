@@ -7,6 +7,7 @@ import { type TProperties, Type } from 'typebox';
 import { authenticate, requireRole } from './auth/authenticate.ts';
 import { authenticateService, createServiceTokens } from './auth/service-tokens.ts';
 import { createTokenVerifier } from './auth/token-verifier.ts';
+import type { EmbeddedBus } from './bus/embedded-bus.ts';
 import type { EventBus } from './bus/event-bus.ts';
 import { baseConfigSchema } from './config/base-config.ts';
 import { type Env, extendConfig, loadConfig, secretKeys } from './config/load-config.ts';
@@ -16,11 +17,14 @@ import { openPGliteDatabase } from './db/open-pglite.ts';
 import { openPostgresDatabase } from './db/open-postgres.ts';
 import { PGliteHost } from './db/pglite-host.ts';
 import { type Discovery, StaticDiscovery } from './discovery.ts';
+import { eventsWithoutDatabase, ServiceEventsImpl } from './events/service-events.ts';
+import { openEventBus, startEvents } from './events/wire-events.ts';
 import { Readiness, registerHealthRoutes } from './health.ts';
 import { requestIdOf, traceIdOf } from './http/trace-context.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
 import { registerMetrics } from './metrics.ts';
+import { outboxMigrations } from './outbox/migrations.ts';
 import { installProblemHandlers } from './problem.ts';
 import type {
   ServiceApp,
@@ -37,7 +41,10 @@ export interface CreateServiceOptions {
   /** Tests: a database prepared by the caller (fresh PGlite or PostgreSQL). */
   database?: Database;
   discovery?: Discovery;
+  /** A bus the caller owns (tests, tools); not closed with the service. */
   bus?: EventBus;
+  /** Embedded runtime: the in-process bus every service of the process shares. */
+  embeddedBus?: EmbeddedBus;
   /** A process-wide logger; each service logs through a child bound to its name. */
   logger?: FastifyBaseLogger;
 }
@@ -82,7 +89,9 @@ async function openDatabase(
     const opened = database;
     cleanups.push(() => opened.close());
   }
-  await migrate(database, await readMigrations(fileURLToPath(definition.migrations)));
+  // The kit's outbox and inbox tables first: a service's own migrations may refer to them.
+  const own = await readMigrations(fileURLToPath(definition.migrations));
+  await migrate(database, [...outboxMigrations, ...own]);
   return database;
 }
 
@@ -196,6 +205,19 @@ export async function createService<P extends TProperties>(
     readiness.add('database', () => db.ping());
   }
 
+  const bus = database
+    ? await openEventBus({
+        service: definition.name,
+        config,
+        bus: options.bus,
+        embeddedBus: options.embeddedBus,
+        logger,
+        readiness,
+        cleanups,
+      })
+    : undefined;
+  const events = database ? new ServiceEventsImpl(definition.name) : undefined;
+
   const discovery = options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS);
   const jwksUrl = () =>
     config.AUTH_JWKS_URL || `${authUrlFrom(discovery)}/api/v1/auth/.well-known/jwks.json`;
@@ -214,7 +236,8 @@ export async function createService<P extends TProperties>(
     name: definition.name,
     config,
     db: database ?? missingDatabase(definition.name),
-    bus: options.bus,
+    bus,
+    events: events ?? eventsWithoutDatabase(definition.name),
     discovery,
     auth: {
       verifier,
@@ -238,6 +261,7 @@ export async function createService<P extends TProperties>(
   registerMetrics(app, definition.name);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await definition.routes(app, context);
+  if (bus && database && events) await startEvents({ events, bus, database, logger, cleanups });
 
   app.addHook('onClose', async () => {
     for (const cleanup of cleanups.reverse()) {

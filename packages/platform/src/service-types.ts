@@ -14,6 +14,7 @@ import type { EventBus } from './bus/event-bus.ts';
 import type { baseConfigSchema } from './config/base-config.ts';
 import type { Database } from './db/database.ts';
 import type { Discovery } from './discovery.ts';
+import type { ServiceEvents } from './events/service-events.ts';
 import type { Readiness } from './health.ts';
 
 /** The Fastify instance routes are declared on, typed from TypeBox schemas. */
@@ -34,8 +35,10 @@ export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
   readonly config: ServiceConfig<P>;
   /** The service's database; only services that declare migrations have one. */
   readonly db: Database<DB>;
-  /** Present once the runtime provides a bus (event-backbone issue); absent otherwise. */
+  /** The raw bus; services with a database have one. Domain events go through `events`, not here. */
   readonly bus: EventBus | undefined;
+  /** Events the transactional way: recorded with the state change, consumed exactly once in effect. */
+  readonly events: ServiceEvents<DB>;
   readonly discovery: Discovery;
   readonly readiness: Readiness;
   /** Access-token verification and RBAC pre-handlers for this service's routes. */

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Listen } from '../outbox/listen.ts';
 
 /**
  * The `Database` port a service receives. Its queries run confined to the service's own
@@ -12,6 +13,8 @@ export interface Database<DB = any> {
   readonly db: Kysely<DB>;
   /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** LISTEN on a NOTIFY channel of this database (wakes the outbox relay at commit). */
+  readonly listen: Listen;
   /** Resolves when the database answers a query; used by readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;

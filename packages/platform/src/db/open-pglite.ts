@@ -1,4 +1,5 @@
 import { Kysely, sql } from 'kysely';
+import { pgliteListen } from '../outbox/listen.ts';
 import type { Database } from './database.ts';
 import { schemaName } from './names.ts';
 import { ScopedPGliteDialect } from './pglite-dialect.ts';
@@ -15,6 +16,7 @@ export async function openPGliteDatabase<DB>(
     kind: 'pglite',
     schema: schemaName(service),
     db,
+    listen: pgliteListen(host),
     transaction: (work) => db.transaction().execute(work),
     ping: async () => {
       if (host.closed) throw new Error('embedded database is closed');

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { postgresListen } from '../outbox/listen.ts';
 import type { Database } from './database.ts';
 import { parseInt8, quoteIdent, roleName, schemaName } from './names.ts';
 
@@ -133,6 +134,7 @@ export async function openPostgresDatabase<DB>(
     kind: 'postgres',
     schema: schemaName(service),
     db,
+    listen: postgresListen(url),
     transaction: (work) => db.transaction().execute(work),
     ping: async () => {
       await sql`SELECT 1`.execute(db);

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
+import { EmbeddedBus } from '../bus/embedded-bus.ts';
 import { baseConfigSchema } from '../config/base-config.ts';
 import { type Env, loadConfig } from '../config/load-config.ts';
 import { createService, type ServiceInstance } from '../create-service.ts';
@@ -36,6 +37,8 @@ export async function startEmbedded(
     catalog.map((e) => e.name),
     env,
   );
+  // One bus for the process: events cross from one service to another in memory.
+  const embeddedBus = new EmbeddedBus();
   const pglite = await PGliteHost.open({ dataDir: resolve(root, config.DATA_DIR) });
 
   const settled = await Promise.allSettled(
@@ -49,6 +52,7 @@ export async function startEmbedded(
           PORT: String(entry.port),
         },
         pglite,
+        embeddedBus,
         discovery,
         logger,
       });
@@ -61,6 +65,7 @@ export async function startEmbedded(
     const gateway = services.filter((s) => s.name === 'gateway');
     await Promise.all(gateway.map((s) => s.close()));
     await Promise.all(services.filter((s) => s.name !== 'gateway').map((s) => s.close()));
+    await embeddedBus.close();
     await pglite.close();
   };
   if (failed) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { TProperties } from 'typebox';
+import { EmbeddedBus } from '../bus/embedded-bus.ts';
 import type { Env } from '../config/load-config.ts';
 import {
   type CreateServiceOptions,

@@ -1,0 +1,97 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Transaction } from 'kysely';
+import { createEvent, type NewEvent } from '../bus/envelope.ts';
+import type { CloudEvent, EventBus, Subscription } from '../bus/event-bus.ts';
+import { subjectOfType } from '../bus/subjects.ts';
+import type { Database } from '../db/database.ts';
+import { enqueue } from '../outbox/enqueue.ts';
+import { consumeOnce } from '../outbox/inbox.ts';
+
+export interface ConsumerSpec<T = any, DB = any> {
+  /** Names the consumer group `<service>.<name>` and its inbox records. */
+  name: string;
+  /** Event types, e.g. `lattice.auth.user.registered.v1`. */
+  types: string[];
+  /**
+   * Applies the event's effect in `trx`, the same transaction that records the event as
+   * processed: a redelivered or duplicated event is applied once. Throwing retries it later.
+   */
+  handler(event: CloudEvent<T>, trx: Transaction<DB>): Promise<void>;
+  maxDeliver?: number;
+  concurrency?: number;
+}
+
+/** How a service's code speaks events: it writes them with its state, it consumes them idempotently. */
+export interface ServiceEvents<DB = any> {
+  /** A CloudEvent from this service (`source: /lattice/<service>`). */
+  create<T>(event: Omit<NewEvent<T>, 'source'>): CloudEvent<T>;
+  /**
+   * Records events in the caller's transaction (the transactional outbox): they are published
+   * after commit, never if it rolls back. Domain events are never published straight to the bus.
+   */
+  record(trx: Transaction<DB>, events: CloudEvent | CloudEvent[]): Promise<void>;
+  /** Declares a consumer; it starts once the service is built and drains at shutdown. */
+  consume<T>(spec: ConsumerSpec<T, DB>): void;
+}
+
+/** Collects a service's consumers while its routes are declared, and starts them afterwards. */
+export class ServiceEventsImpl implements ServiceEvents {
+  readonly #service: string;
+  readonly #consumers: ConsumerSpec[] = [];
+
+  constructor(service: string) {
+    this.#service = service;
+  }
+
+  create<T>(event: Omit<NewEvent<T>, 'source'>): CloudEvent<T> {
+    return createEvent({ ...event, source: this.#service });
+  }
+
+  async record(trx: Transaction<any>, events: CloudEvent | CloudEvent[]): Promise<void> {
+    await enqueue(trx, events);
+  }
+
+  consume<T>(spec: ConsumerSpec<T>): void {
+    for (const type of spec.types) subjectOfType(type);
+    this.#consumers.push(spec as ConsumerSpec);
+  }
+
+  get consumers(): readonly ConsumerSpec[] {
+    return this.#consumers;
+  }
+
+  async start(bus: EventBus, database: Database, log: FastifyBaseLogger): Promise<Subscription[]> {
+    return Promise.all(
+      this.#consumers.map((spec) => {
+        const group = `${this.#service}.${spec.name}`;
+        return bus.subscribe({
+          group,
+          subjects: spec.types.map(subjectOfType),
+          ...(spec.maxDeliver ? { maxDeliver: spec.maxDeliver } : {}),
+          ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
+          handler: async ({ event, attempt }) => {
+            const applied = await consumeOnce(database, group, event.id, (trx) =>
+              spec.handler(event, trx),
+            );
+            if (!applied)
+              log.debug({ group, eventId: event.id, attempt }, 'duplicate event skipped');
+          },
+        });
+      }),
+    );
+  }
+}
+
+/** For services without a database: events need the outbox and the inbox, which live in it. */
+export function eventsWithoutDatabase(service: string): ServiceEvents {
+  const fail = (): never => {
+    throw new Error(
+      `Service ${service} declares no migrations, so it has no outbox or inbox for events`,
+    );
+  };
+  return {
+    create: (event) => createEvent({ ...event, source: service }),
+    record: fail,
+    consume: fail,
+  };
+}

@@ -1,0 +1,63 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { createEventBus } from '../bus/create-event-bus.ts';
+import type { EmbeddedBus } from '../bus/embedded-bus.ts';
+import type { EventBus } from '../bus/event-bus.ts';
+import type { Database } from '../db/database.ts';
+import type { Readiness } from '../health.ts';
+import { OutboxRelay } from '../outbox/relay.ts';
+import type { BaseConfig } from '../service-types.ts';
+import type { ServiceEventsImpl } from './service-events.ts';
+
+type Cleanup = () => Promise<void> | void;
+
+/**
+ * The service's EventBus: the caller's (tests, tools), else a client of the process's embedded
+ * bus, else a JetStream connection (distributed). Only what is opened here is closed here.
+ */
+export async function openEventBus(options: {
+  service: string;
+  config: Pick<BaseConfig, 'LATTICE_MODE' | 'NATS_URL'>;
+  bus?: EventBus;
+  embeddedBus?: EmbeddedBus;
+  logger: FastifyBaseLogger;
+  readiness: Readiness;
+  cleanups: Cleanup[];
+}): Promise<EventBus> {
+  let bus = options.bus;
+  if (!bus) {
+    const opened = await createEventBus(options.config, {
+      name: options.service,
+      logger: options.logger,
+      ...(options.embeddedBus ? { embedded: options.embeddedBus } : {}),
+    });
+    options.cleanups.push(() => opened.close());
+    bus = opened;
+  }
+  const ready = bus;
+  options.readiness.add('bus', () => ready.ping());
+  return bus;
+}
+
+/**
+ * Starts the consumers the service declared and the outbox relay. Registered cleanups run in
+ * reverse: the relay stops first, then consumers drain, before the bus and database close.
+ */
+export async function startEvents(options: {
+  events: ServiceEventsImpl;
+  bus: EventBus;
+  database: Database;
+  logger: FastifyBaseLogger;
+  cleanups: Cleanup[];
+}): Promise<OutboxRelay> {
+  const subscriptions = await options.events.start(options.bus, options.database, options.logger);
+  options.cleanups.push(() => Promise.all(subscriptions.map((s) => s.drain())).then(() => {}));
+  const relay = new OutboxRelay({
+    database: options.database,
+    bus: options.bus,
+    listen: options.database.listen,
+    logger: options.logger,
+  });
+  await relay.start();
+  options.cleanups.push(() => relay.stop());
+  return relay;
+}
