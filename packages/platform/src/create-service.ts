@@ -17,6 +17,8 @@ import { openPGliteDatabase } from './db/open-pglite.ts';
 import { openPostgresDatabase } from './db/open-postgres.ts';
 import { PGliteHost } from './db/pglite-host.ts';
 import { type Discovery, StaticDiscovery } from './discovery.ts';
+import { eventMetrics } from './events/event-metrics.ts';
+import type { ObserverHub } from './events/observer-hub.ts';
 import { eventsWithoutDatabase, ServiceEventsImpl } from './events/service-events.ts';
 import { openEventBus, startEvents } from './events/wire-events.ts';
 import { Readiness, registerHealthRoutes } from './health.ts';
@@ -45,6 +47,8 @@ export interface CreateServiceOptions {
   bus?: EventBus;
   /** Embedded runtime: the in-process bus every service of the process shares. */
   embeddedBus?: EmbeddedBus;
+  /** Embedded runtime: routes the shared bus's observations to each service's metrics. */
+  observerHub?: ObserverHub;
   /** A process-wide logger; each service logs through a child bound to its name. */
   logger?: FastifyBaseLogger;
 }
@@ -200,6 +204,7 @@ export async function createService<P extends TProperties>(
   });
 
   const readiness = new Readiness();
+  const metrics = eventMetrics(registerMetrics(app, definition.name));
   if (database) {
     const db = database;
     readiness.add('database', () => db.ping());
@@ -211,6 +216,8 @@ export async function createService<P extends TProperties>(
         config,
         bus: options.bus,
         embeddedBus: options.embeddedBus,
+        observer: metrics.bus,
+        observerHub: options.observerHub,
         logger,
         readiness,
         cleanups,
@@ -258,10 +265,10 @@ export async function createService<P extends TProperties>(
   };
 
   registerHealthRoutes(app, readiness);
-  registerMetrics(app, definition.name);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await definition.routes(app, context);
-  if (bus && database && events) await startEvents({ events, bus, database, logger, cleanups });
+  if (bus && database && events)
+    await startEvents({ events, bus, database, logger, cleanups, metrics });
 
   app.addHook('onClose', async () => {
     for (const cleanup of cleanups.reverse()) {

@@ -23,6 +23,7 @@ export {
   PlatformErrors,
 } from './errors.ts';
 export type { ConsumerSpec, ServiceEvents } from './events/service-events.ts';
+export { consumerGroup } from './events/service-events.ts';
 export { Readiness, type ReadinessCheck } from './health.ts';
 export * from './http/index.ts';
 export { requestIdOf, traceIdOf } from './http/trace-context.ts';

@@ -8,7 +8,7 @@ import { enqueue } from '../outbox/enqueue.ts';
 import { consumeOnce } from '../outbox/inbox.ts';
 
 export interface ConsumerSpec<T = any, DB = any> {
-  /** Names the consumer group `<service>.<name>` and its inbox records. */
+  /** Names the consumer group `<service>_<name>` (NATS durable names allow no dots) and its inbox records. */
   name: string;
   /** Event types, e.g. `lattice.auth.user.registered.v1`. */
   types: string[];
@@ -32,6 +32,10 @@ export interface ServiceEvents<DB = any> {
   record(trx: Transaction<DB>, events: CloudEvent | CloudEvent[]): Promise<void>;
   /** Declares a consumer; it starts once the service is built and drains at shutdown. */
   consume<T>(spec: ConsumerSpec<T, DB>): void;
+}
+
+export function consumerGroup(service: string, consumer: string): string {
+  return `${service}_${consumer}`;
 }
 
 /** Collects a service's consumers while its routes are declared, and starts them afterwards. */
@@ -63,7 +67,7 @@ export class ServiceEventsImpl implements ServiceEvents {
   async start(bus: EventBus, database: Database, log: FastifyBaseLogger): Promise<Subscription[]> {
     return Promise.all(
       this.#consumers.map((spec) => {
-        const group = `${this.#service}.${spec.name}`;
+        const group = consumerGroup(this.#service, spec.name);
         return bus.subscribe({
           group,
           subjects: spec.types.map(subjectOfType),

@@ -2,10 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { createEventBus } from '../bus/create-event-bus.ts';
 import type { EmbeddedBus } from '../bus/embedded-bus.ts';
 import type { EventBus } from '../bus/event-bus.ts';
+import type { BusObserver } from '../bus/observer.ts';
 import type { Database } from '../db/database.ts';
 import type { Readiness } from '../health.ts';
 import { OutboxRelay } from '../outbox/relay.ts';
 import type { BaseConfig } from '../service-types.ts';
+import type { EventMetrics } from './event-metrics.ts';
+import type { ObserverHub } from './observer-hub.ts';
 import type { ServiceEventsImpl } from './service-events.ts';
 
 type Cleanup = () => Promise<void> | void;
@@ -19,15 +22,20 @@ export async function openEventBus(options: {
   config: Pick<BaseConfig, 'LATTICE_MODE' | 'NATS_URL'>;
   bus?: EventBus;
   embeddedBus?: EmbeddedBus;
+  observer: BusObserver;
+  observerHub?: ObserverHub;
   logger: FastifyBaseLogger;
   readiness: Readiness;
   cleanups: Cleanup[];
 }): Promise<EventBus> {
+  options.observerHub?.register(options.service, options.observer);
   let bus = options.bus;
   if (!bus) {
     const opened = await createEventBus(options.config, {
       name: options.service,
       logger: options.logger,
+      // A JetStream connection is the service's own; the embedded bus reports through the hub.
+      observer: options.observer,
       ...(options.embeddedBus ? { embedded: options.embeddedBus } : {}),
     });
     options.cleanups.push(() => opened.close());
@@ -48,6 +56,7 @@ export async function startEvents(options: {
   database: Database;
   logger: FastifyBaseLogger;
   cleanups: Cleanup[];
+  metrics: EventMetrics;
 }): Promise<OutboxRelay> {
   const subscriptions = await options.events.start(options.bus, options.database, options.logger);
   options.cleanups.push(() => Promise.all(subscriptions.map((s) => s.drain())).then(() => {}));
@@ -56,7 +65,9 @@ export async function startEvents(options: {
     bus: options.bus,
     listen: options.database.listen,
     logger: options.logger,
+    observer: options.metrics.relay,
   });
+  options.metrics.trackLag(() => relay.lag());
   await relay.start();
   options.cleanups.push(() => relay.stop());
   return relay;

@@ -6,6 +6,7 @@ import { type Env, loadConfig } from '../config/load-config.ts';
 import { createService, type ServiceInstance } from '../create-service.ts';
 import { PGliteHost } from '../db/pglite-host.ts';
 import { StaticDiscovery } from '../discovery.ts';
+import { ObserverHub } from '../events/observer-hub.ts';
 import { loggerOptions } from '../logger.ts';
 import type { ServiceDefinition } from '../service-types.ts';
 import { readServiceCatalog, serviceUrls } from './service-catalog.ts';
@@ -38,7 +39,8 @@ export async function startEmbedded(
     env,
   );
   // One bus for the process: events cross from one service to another in memory.
-  const embeddedBus = new EmbeddedBus();
+  const observerHub = new ObserverHub();
+  const embeddedBus = new EmbeddedBus({ observer: observerHub.observer });
   const pglite = await PGliteHost.open({ dataDir: resolve(root, config.DATA_DIR) });
 
   const settled = await Promise.allSettled(
@@ -53,6 +55,7 @@ export async function startEmbedded(
         },
         pglite,
         embeddedBus,
+        observerHub,
         discovery,
         logger,
       });
