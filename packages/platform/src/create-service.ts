@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { pino } from 'pino';
 import { type TProperties, Type } from 'typebox';
 import { authenticate, requireRole } from './auth/authenticate.ts';
@@ -9,6 +10,7 @@ import { authenticateService, createServiceTokens } from './auth/service-tokens.
 import { createTokenVerifier } from './auth/token-verifier.ts';
 import type { EmbeddedBus } from './bus/embedded-bus.ts';
 import type { EventBus } from './bus/event-bus.ts';
+import type { Cache } from './cache/cache.ts';
 import { baseConfigSchema } from './config/base-config.ts';
 import { type Env, extendConfig, loadConfig, secretKeys } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
@@ -97,6 +99,26 @@ async function openDatabase(
   const own = await readMigrations(fileURLToPath(definition.migrations));
   await migrate(database, [...outboxMigrations, ...own]);
   return database;
+}
+
+/** In-process LRU until the two-tier cache is wired in. */
+function interimCache(): Cache {
+  const entries = new LRUCache<string, { value: unknown }>({ max: 10_000, ttl: 60_000 });
+  return {
+    async get(key, load) {
+      const hit = entries.get(key);
+      if (hit) return hit.value as never;
+      const value = await load();
+      if (value !== undefined) entries.set(key, { value });
+      return value;
+    },
+    async invalidate(key) {
+      entries.delete(key);
+    },
+    async close() {
+      entries.clear();
+    },
+  };
 }
 
 /** The auth service, found like any other service. */
@@ -246,6 +268,7 @@ export async function createService<P extends TProperties>(
     bus,
     events: events ?? eventsWithoutDatabase(definition.name),
     discovery,
+    cache: interimCache(),
     auth: {
       verifier,
       authenticate: authenticate(verifier),

@@ -1,5 +1,6 @@
 export * from './auth/index.ts';
 export * from './bus/index.ts';
+export type { Cache } from './cache/cache.ts';
 export { baseConfigSchema } from './config/base-config.ts';
 export { ConfigError, type Env, extendConfig, loadConfig, secret } from './config/load-config.ts';
 export {

@@ -11,6 +11,7 @@ import type { authenticate, requireRole } from './auth/authenticate.ts';
 import type { authenticateService, ServiceTokens } from './auth/service-tokens.ts';
 import type { TokenVerifier } from './auth/token-verifier.ts';
 import type { EventBus } from './bus/event-bus.ts';
+import type { Cache } from './cache/cache.ts';
 import type { baseConfigSchema } from './config/base-config.ts';
 import type { Database } from './db/database.ts';
 import type { Discovery } from './discovery.ts';
@@ -40,6 +41,8 @@ export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
   /** Events the transactional way: recorded with the state change, consumed exactly once in effect. */
   readonly events: ServiceEvents<DB>;
   readonly discovery: Discovery;
+  /** Read-through cache (L1 in-process; L2 Redis in distributed mode), namespaced to this service. */
+  readonly cache: Cache;
   readonly readiness: Readiness;
   /** Access-token verification and RBAC pre-handlers for this service's routes. */
   readonly auth: {

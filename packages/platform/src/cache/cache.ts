@@ -1,0 +1,20 @@
+/**
+ * The `Cache` port: a read-through cache for values a service can rebuild from its database.
+ * Embedded mode: an in-process LRU (L1). Distributed mode: L1 in front of Redis (L2), shared by
+ * every instance of the service.
+ *
+ * The rule that makes it safe: `invalidate(key)` resolves only once no instance can serve the
+ * old value any more, so a write that invalidates before it is acknowledged is never followed
+ * by a stale read, on any instance.
+ */
+export interface Cache {
+  /** The cached value of `key`, else `load()`'s, which is then cached (undefined is not cached). */
+  get<T>(
+    key: string,
+    load: () => Promise<T | undefined>,
+    options?: { ttlMs?: number },
+  ): Promise<T | undefined>;
+  /** Forgets `key` in every tier and on every instance. */
+  invalidate(key: string): Promise<void>;
+  close(): Promise<void>;
+}
