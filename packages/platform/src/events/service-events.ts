@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Transaction } from 'kysely';
 import { createEvent, type NewEvent } from '../bus/envelope.ts';
 import type { CloudEvent, EventBus, Subscription } from '../bus/event-bus.ts';
+import { SchemaGuard } from '../bus/schema-guard.ts';
 import { subjectOfType } from '../bus/subjects.ts';
 import type { Database } from '../db/database.ts';
 import { enqueue } from '../outbox/enqueue.ts';
@@ -42,6 +43,7 @@ export function consumerGroup(service: string, consumer: string): string {
 export class ServiceEventsImpl implements ServiceEvents {
   readonly #service: string;
   readonly #consumers: ConsumerSpec[] = [];
+  readonly #guard = new SchemaGuard();
 
   constructor(service: string) {
     this.#service = service;
@@ -52,6 +54,9 @@ export class ServiceEventsImpl implements ServiceEvents {
   }
 
   async record(trx: Transaction<any>, events: CloudEvent | CloudEvent[]): Promise<void> {
+    // Checked against the contracts here, in the writer's transaction: an invalid event would
+    // otherwise be refused by the bus on every relay round and hold back every later event.
+    for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
     await enqueue(trx, events);
   }
 

@@ -5,7 +5,11 @@ import type { EventBus } from '../bus/event-bus.ts';
 import type { BusObserver } from '../bus/observer.ts';
 import type { Database } from '../db/database.ts';
 import type { Readiness } from '../health.ts';
+import { pruneInbox } from '../outbox/inbox.ts';
 import { OutboxRelay } from '../outbox/relay.ts';
+
+const INBOX_PRUNE_INTERVAL_MS = 3_600_000;
+
 import type { BaseConfig } from '../service-types.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { ObserverHub } from './observer-hub.ts';
@@ -68,6 +72,19 @@ export async function startEvents(options: {
     observer: options.metrics.relay,
   });
   options.metrics.trackLag(() => relay.lag());
+  // Inbox rows older than the retention (longer than the broker's redelivery horizon and the
+  // streams' max age) can no longer meet a duplicate; pruned hourly, from a random offset so
+  // instances started together do not prune together.
+  const prune = setInterval(
+    () => {
+      pruneInbox(options.database).catch((error) =>
+        options.logger.warn({ err: error }, 'inbox pruning failed'),
+      );
+    },
+    INBOX_PRUNE_INTERVAL_MS + Math.floor(Math.random() * 60_000),
+  );
+  prune.unref();
+  options.cleanups.push(() => clearInterval(prune));
   await relay.start();
   options.cleanups.push(() => relay.stop());
   return relay;
