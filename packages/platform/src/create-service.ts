@@ -245,7 +245,9 @@ export async function createService<P extends TProperties>(
         cleanups,
       })
     : undefined;
-  const events = database ? new ServiceEventsImpl(definition.name) : undefined;
+  const events = database
+    ? new ServiceEventsImpl(definition.name, config.EVENT_GROUP_PREFIX)
+    : undefined;
 
   const discovery = options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS);
   const jwksUrl = () =>

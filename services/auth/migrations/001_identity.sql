@@ -64,15 +64,3 @@ CREATE TABLE login_throttle (
   last_failure_at timestamptz,
   blocked_until timestamptz
 );
-
--- Written in the same transaction as the change it announces; a relay publishes it to the
--- event bus and sets published_at (event-backbone issue).
-CREATE TABLE outbox (
-  id uuid PRIMARY KEY,
-  tenant_id uuid NOT NULL,
-  subject text NOT NULL,
-  event jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL;

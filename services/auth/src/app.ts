@@ -4,6 +4,8 @@ import type { AuthDb } from './data/schema.ts';
 import { parseEmailList } from './domain/credentials.ts';
 import type { AuthDeps } from './domain/deps.ts';
 import { EMBEDDED_OPERATOR_EMAIL, ensureEmbeddedOperator } from './domain/operator-account.ts';
+import { contractChecked } from './events/contract-checked.ts';
+import { applyUserDeleted, USER_DELETED } from './events/user-deleted.ts';
 import { clientIpResolver } from './routes/client-ip.ts';
 import { registerInvitationRoutes, registerJwksRoute } from './routes/invitation-routes.ts';
 import { registerServiceTokenRoutes } from './routes/service-token-routes.ts';
@@ -20,7 +22,7 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
   description: 'Accounts, tenants and tokens: register, login, refresh, logout, invitations, JWKS',
   config: authConfig,
   migrations: new URL('../migrations/', import.meta.url),
-  async routes(app, { config, db, log }) {
+  async routes(app, { config, db, events, log }) {
     const bootstrapOperator =
       config.LATTICE_MODE === 'embedded' &&
       !config.PLATFORM_ADMIN_EMAILS &&
@@ -29,6 +31,7 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
     const ring = await loadKeyRing(config, log);
     const deps: AuthDeps = {
       database: db,
+      events: contractChecked(events),
       passwords: new PasswordHasher({
         memoryKib: config.AUTH_ARGON2_MEMORY_KIB,
         passes: config.AUTH_ARGON2_PASSES,
@@ -61,6 +64,16 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
         );
       });
     }
+    // A user deleted in the users service can no longer log in or refresh here.
+    events.consume({
+      name: 'deleted-users',
+      types: [USER_DELETED],
+      handler: async (event, trx) => {
+        const outcome = await applyUserDeleted(trx, event, deps.now());
+        if (outcome === 'unknown-user')
+          log.warn({ eventId: event.id, userId: event.subject }, 'deleted user unknown here');
+      },
+    });
     registerSessionRoutes(app, deps, clientIpResolver(config.AUTH_TRUSTED_PROXIES));
     registerInvitationRoutes(app, deps);
     registerJwksRoute(app, deps);

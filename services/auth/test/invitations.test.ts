@@ -5,6 +5,7 @@ import { importPKCS8, SignJWT } from 'jose';
 import {
   type AuthService,
   databases,
+  outboxRows,
   PASSWORD,
   post,
   registerUser,
@@ -68,14 +69,16 @@ for (const { kind, skip } of databases) {
         const joined = await registerUser(svc(), { email: email.toUpperCase(), inviteToken });
         assert.equal(joined.user.tenantId, admin.user.tenantId);
         assert.deepEqual(joined.user.roles, [role]);
-        const event = await svc()
-          .context.db.db.selectFrom('outbox')
-          .select('event')
-          .where('tenant_id', '=', admin.user.tenantId)
-          .where('event', '@>', JSON.stringify({ subject: joined.user.id }))
-          .executeTakeFirstOrThrow();
-        const data = (typeof event.event === 'string' ? JSON.parse(event.event) : event.event).data;
-        assert.equal(data.invited, true);
+        const [row] = await outboxRows(svc(), joined.user.id);
+        assert.equal(row?.event.type, 'lattice.auth.user.registered.v1');
+        assert.equal(row?.event.tenantid, admin.user.tenantId);
+        assert.deepEqual(row?.event.data, {
+          userId: joined.user.id,
+          tenantId: admin.user.tenantId,
+          email: email.toLowerCase(),
+          name: 'Test User',
+          roles: [role],
+        });
       }
     });
 

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sql } from 'kysely';
 import {
   databases,
+  eventually,
+  outboxRows,
   PASSWORD,
   post,
   registerUser,
@@ -9,6 +12,7 @@ import {
   stableProblem,
   uniqueEmail,
   verifyWithJwks,
+  watchBus,
 } from './support/harness.ts';
 
 const OPERATOR = 'ops@example.test';
@@ -80,38 +84,52 @@ for (const { kind, skip } of databases) {
       assert.ok(tokens.every((t: { token_hash: string }) => /^[0-9a-f]{64}$/.test(t.token_hash)));
     });
 
-    test('POST /register writes auth.user.registered.v1 to the outbox with the user', async () => {
-      const { user } = await registerUser(svc(), { name: 'Outboxed' });
-      const rows = await svc()
-        .context.db.db.selectFrom('outbox')
-        .selectAll()
-        .where('tenant_id', '=', user.tenantId)
-        .execute();
-      assert.equal(rows.length, 1);
-      const row = rows[0]!;
-      assert.equal(row.subject, 'auth.user.registered.v1');
-      assert.equal(row.published_at, null);
-      const event = typeof row.event === 'string' ? JSON.parse(row.event) : row.event;
-      assert.equal(event.specversion, '1.0');
-      assert.equal(event.id, row.id);
-      assert.equal(event.type, 'lattice.auth.user.registered.v1');
-      assert.equal(event.source, '/lattice/auth');
-      assert.equal(event.subject, user.id);
-      assert.equal(event.tenantid, user.tenantId);
-      assert.equal(event.datacontenttype, 'application/json');
-      assert.ok(!Number.isNaN(Date.parse(event.time)));
-      assert.deepEqual(
-        { ...event.data, registeredAt: undefined },
-        {
+    test('POST /register publishes lattice.auth.user.registered.v1, the contract data exactly, via the outbox', async () => {
+      const watch = await watchBus(svc(), ['auth.user.registered.v1']);
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const response = await svc().app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email: uniqueEmail('published'), password: PASSWORD, name: 'Published' },
+        headers: { traceparent, 'x-forwarded-for': '10.9.9.9' },
+      });
+      assert.equal(response.statusCode, 201);
+      const { user } = response.json();
+      const event = await watch.about(user.id);
+      await watch.stop();
+      const { id, time, ...rest } = event;
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/, 'a UUIDv7');
+      const row = await svc()
+        .context.db.db.selectFrom('users')
+        .select('created_at')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+      assert.equal(time, row.created_at.toISOString(), 'time is the registration time');
+      assert.deepEqual(rest, {
+        specversion: '1.0',
+        source: '/lattice/auth',
+        type: 'lattice.auth.user.registered.v1',
+        subject: user.id,
+        tenantid: user.tenantId,
+        traceparent,
+        datacontenttype: 'application/json',
+        dataschema: 'urn:lattice:schema:lattice.auth.user.registered.v1',
+        data: {
           userId: user.id,
           tenantId: user.tenantId,
           email: user.email,
-          name: 'Outboxed',
+          name: 'Published',
           roles: ['admin'],
-          invited: false,
-          registeredAt: undefined,
         },
-      );
+      });
+
+      const rows = await eventually('the outbox row marked sent', async () => {
+        const found = await outboxRows(svc(), user.id);
+        return found.every((r) => r.sent_at) ? found : undefined;
+      });
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.id, id);
+      assert.equal(rows[0]?.type, 'lattice.auth.user.registered.v1');
     });
 
     test('a registration that fails leaves no user, tenant or outbox row behind', async () => {
@@ -127,12 +145,11 @@ for (const { kind, skip } of databases) {
       const db = svc().context.db.db;
       const users = await db.selectFrom('users').select('id').where('email', '=', email).execute();
       assert.equal(users.length, 0);
-      const events = await db
-        .selectFrom('outbox')
-        .select('id')
-        .where('event', '@>', JSON.stringify({ data: { email } }))
-        .execute();
-      assert.equal(events.length, 0);
+      const { rows } =
+        await sql`SELECT id FROM outbox WHERE event @> ${JSON.stringify({ data: { email } })}::jsonb`.execute(
+          db,
+        );
+      assert.equal(rows.length, 0);
     });
 
     test('POST /register with an email already taken, in any case, answers 409', async () => {
@@ -190,8 +207,12 @@ for (const { kind, skip } of databases) {
     });
 
     test('accounts listed in PLATFORM_ADMIN_EMAILS also get the platform-admin role', async () => {
+      const watch = await watchBus(svc(), ['auth.user.registered.v1']);
       const registered = await registerUser(svc(), { email: OPERATOR.toUpperCase() });
       assert.deepEqual(registered.user.roles, ['admin', 'platform-admin']);
+      const announced = await watch.about(registered.user.id);
+      await watch.stop();
+      assert.deepEqual((announced.data as { roles: string[] }).roles, ['admin', 'platform-admin']);
       const login = await post(svc(), '/login', { email: OPERATOR, password: PASSWORD });
       const { payload } = await verifyWithJwks(svc(), login.json().accessToken);
       assert.deepEqual(payload.roles, ['admin', 'platform-admin']);

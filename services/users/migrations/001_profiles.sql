@@ -18,15 +18,3 @@ CREATE TABLE profiles (
 -- Keyset pagination of a tenant's live users, newest first.
 CREATE INDEX profiles_tenant_page_idx ON profiles (tenant_id, created_at DESC, id DESC)
   WHERE deleted_at IS NULL;
-
--- Written in the same transaction as the change it announces; a relay publishes it to the
--- event bus and sets published_at. Same shape as auth's outbox.
-CREATE TABLE outbox (
-  id uuid PRIMARY KEY,
-  tenant_id uuid NOT NULL,
-  subject text NOT NULL,
-  event jsonb NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL;

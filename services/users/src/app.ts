@@ -3,6 +3,8 @@ import { type UsersConfigProperties, usersConfig } from './config.ts';
 import type { UsersDb } from './data/schema.ts';
 import type { UsersDeps } from './domain/deps.ts';
 import { canonicalLocale, canonicalTimeZone } from './domain/preferences.ts';
+import { contractChecked } from './events/contract-checked.ts';
+import { applyUserRegistered, USER_REGISTERED } from './events/user-registered.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerMeRoutes } from './routes/me-routes.ts';
 
@@ -12,9 +14,10 @@ export const service: ServiceDefinition<UsersConfigProperties, UsersDb> = {
   description: 'User profiles: me, and the users of a tenant for its admins',
   config: usersConfig,
   migrations: new URL('../migrations/', import.meta.url),
-  routes(app, { config, db, auth }) {
+  routes(app, { config, db, events, auth }) {
     const deps: UsersDeps = {
       database: db,
+      events: contractChecked(events),
       defaults: {
         locale: defaultOrStop('USERS_DEFAULT_LOCALE', canonicalLocale(config.USERS_DEFAULT_LOCALE)),
         timezone: defaultOrStop(
@@ -24,6 +27,14 @@ export const service: ServiceDefinition<UsersConfigProperties, UsersDb> = {
       },
       now: () => new Date(),
     };
+    // Profiles come from auth's registrations; the inbox makes each apply once.
+    events.consume({
+      name: 'profiles',
+      types: [USER_REGISTERED],
+      handler: async (event, trx) => {
+        await applyUserRegistered(trx, event);
+      },
+    });
     registerMeRoutes(app, deps, auth);
     registerAdminRoutes(app, deps, auth);
   },

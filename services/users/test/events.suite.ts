@@ -1,31 +1,68 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { type CloudEvent, consumerGroup } from '@lattice/platform';
 import { sql } from 'kysely';
-import { applyUserRegistered, MalformedEventError } from '../src/events/user-registered.ts';
+import { MalformedEventError } from '../src/events/user-registered.ts';
 import {
   addTenantAdmin,
   addUser,
+  applyRegistration,
   call,
   database,
+  eventually,
   outboxEventsAbout,
+  processed,
   registeredEvent,
   type UsersService,
+  watchBus,
 } from './support/harness.ts';
+
+const PROFILES = consumerGroup('users', 'profiles');
+const REGISTERED_SUBJECT = 'auth.user.registered.v1';
 
 async function profileRows(svc: UsersService, id: string) {
   return database(svc).db.selectFrom('profiles').selectAll().where('id', '=', id).execute();
 }
 
+async function inboxRows(svc: UsersService, eventId: string) {
+  const { rows } =
+    await sql`SELECT 1 FROM inbox WHERE consumer = ${PROFILES} AND event_id = ${eventId}`.execute(
+      database(svc).db,
+    );
+  return rows.length;
+}
+
 export function eventBehaviours(svc: () => UsersService): void {
   describe('events', () => {
-    test('auth.user.registered.v1 applies once: a redelivery, even altered, changes nothing', async () => {
+    test('lattice.auth.user.registered.v1 on the bus creates the profile; a duplicate delivery applies once', async () => {
       const user = { userId: randomUUID(), tenantId: randomUUID(), roles: ['admin'] };
       const event = registeredEvent({ ...user, name: 'First' });
-      assert.equal(await applyUserRegistered(svc().context.db, event), 'created');
-      assert.equal(await applyUserRegistered(svc().context.db, event), 'duplicate');
+      // Raw publishes bypass the broker's deduplication: the consumer gets the event twice.
+      await svc().bus.publishRaw(REGISTERED_SUBJECT, JSON.stringify(event));
+      await svc().bus.publishRaw(REGISTERED_SUBJECT, JSON.stringify(event));
+      await processed(svc(), PROFILES, event.id);
+      // The same registration under another event id (a re-publish, a replay): still once.
       const replay = registeredEvent({ ...user, name: 'Second', roles: ['member'] });
-      assert.equal(await applyUserRegistered(svc().context.db, replay), 'duplicate');
+      await svc().bus.publish([replay]);
+      await processed(svc(), PROFILES, replay.id);
+
+      const rows = await profileRows(svc(), user.userId);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]?.name, 'First');
+      assert.deepEqual(rows[0]?.roles, ['admin']);
+      assert.equal(rows[0]?.created_at.toISOString(), event.time, 'created at registration time');
+      assert.equal(await inboxRows(svc(), event.id), 1);
+      assert.equal(svc().bus.deadLetters(PROFILES).length, 0);
+    });
+
+    test('applyUserRegistered applies once: a redelivery, even altered, changes nothing', async () => {
+      const user = { userId: randomUUID(), tenantId: randomUUID(), roles: ['admin'] };
+      const event = registeredEvent({ ...user, name: 'First' });
+      assert.equal(await applyRegistration(svc(), event), 'created');
+      assert.equal(await applyRegistration(svc(), event), 'duplicate');
+      const replay = registeredEvent({ ...user, name: 'Second', roles: ['member'] });
+      assert.equal(await applyRegistration(svc(), replay), 'duplicate');
 
       const rows = await profileRows(svc(), user.userId);
       assert.equal(rows.length, 1);
@@ -40,7 +77,7 @@ export function eventBehaviours(svc: () => UsersService): void {
         roles: ['member'],
       });
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => applyUserRegistered(svc().context.db, event)),
+        Array.from({ length: 5 }, () => applyRegistration(svc(), event)),
       );
       assert.deepEqual(results.filter((r) => r === 'created').length, 1);
       assert.equal((await profileRows(svc(), event.subject)).length, 1);
@@ -51,7 +88,8 @@ export function eventBehaviours(svc: () => UsersService): void {
       const user = await addUser(svc(), { tenantId: admin.tenantId });
       await call(svc(), 'DELETE', `/${user.userId}`, { token: admin.token });
       const redelivered = registeredEvent(user);
-      assert.equal(await applyUserRegistered(svc().context.db, redelivered), 'duplicate');
+      await svc().bus.publish([redelivered]);
+      await processed(svc(), PROFILES, redelivered.id);
       const get = await call(svc(), 'GET', `/${user.userId}`, { token: admin.token });
       assert.equal(get.statusCode, 404);
     });
@@ -74,7 +112,7 @@ export function eventBehaviours(svc: () => UsersService): void {
       ];
       for (const event of poisoned) {
         await assert.rejects(
-          applyUserRegistered(svc().context.db, event),
+          applyRegistration(svc(), event),
           MalformedEventError,
           JSON.stringify(event),
         );
@@ -82,7 +120,27 @@ export function eventBehaviours(svc: () => UsersService): void {
       assert.equal((await profileRows(svc(), good.subject)).length, 0);
     });
 
-    test('DELETE records users.user.deleted.v1 in the outbox, as a CloudEvent, with the delete', async () => {
+    test('a registration the contract allows but this service cannot store is retried, then dead-lettered; the consumer goes on', async () => {
+      const tenantId = randomUUID();
+      // The contract asks only for non-empty ids; a profile id must be a UUID.
+      const poisoned = registeredEvent({ userId: randomUUID(), tenantId, roles: ['member'] });
+      (poisoned.data as { userId: string }).userId = 'u1';
+      const next = registeredEvent({ userId: randomUUID(), tenantId, roles: ['member'] });
+      await svc().bus.publish([poisoned, next]);
+      const letter = await eventually('the dead letter', async () =>
+        svc()
+          .bus.deadLetters(PROFILES)
+          .find((d) => (d.event as CloudEvent | undefined)?.id === poisoned.id),
+      );
+      assert.equal(letter.deliveryCount, 5);
+      assert.match(letter.reason, /malformed: data\/userId/);
+      assert.equal(await inboxRows(svc(), poisoned.id), 0, 'never recorded as processed');
+      await processed(svc(), PROFILES, next.id);
+      assert.equal((await profileRows(svc(), next.subject)).length, 1);
+    });
+
+    test('DELETE publishes lattice.users.user.deleted.v1, the contract data exactly, via the outbox', async () => {
+      const watch = await watchBus(svc(), ['users.user.deleted.v1']);
       const admin = await addTenantAdmin(svc());
       const user = await addUser(svc(), { tenantId: admin.tenantId });
       const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -93,14 +151,12 @@ export function eventBehaviours(svc: () => UsersService): void {
       });
       assert.equal(response.statusCode, 204);
 
-      const rows = await outboxEventsAbout(svc(), user.userId);
-      assert.equal(rows.length, 1);
-      const [row] = rows;
-      assert.equal(row?.subject, 'users.user.deleted.v1');
-      assert.equal(row?.tenant_id, admin.tenantId);
-      const { id, time, ...event } = row!.event;
-      assert.match(id, /^[0-9a-f-]{36}$/);
-      assert.ok(Math.abs(Date.parse(time) - Date.now()) < 60_000);
+      const published = await watch.about(user.userId);
+      await watch.stop();
+      const { id, time, ...event } = published;
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/, 'a UUIDv7');
+      const row = await profileRows(svc(), user.userId);
+      assert.equal(time, row[0]?.deleted_at?.toISOString(), 'time is the deletion time');
       assert.deepEqual(event, {
         specversion: '1.0',
         source: '/lattice/users',
@@ -109,8 +165,14 @@ export function eventBehaviours(svc: () => UsersService): void {
         tenantid: admin.tenantId,
         traceparent,
         datacontenttype: 'application/json',
+        dataschema: 'urn:lattice:schema:lattice.users.user.deleted.v1',
         data: { userId: user.userId, tenantId: admin.tenantId, deletedBy: admin.userId },
       });
+      const rows = await outboxEventsAbout(svc(), user.userId);
+      assert.deepEqual(
+        rows.map((r) => [r.id, r.type]),
+        [[id, 'lattice.users.user.deleted.v1']],
+      );
     });
 
     test('a refused delete records no event: self, unknown, another tenant, already deleted', async () => {
@@ -142,7 +204,7 @@ export function eventBehaviours(svc: () => UsersService): void {
       const db = database(svc()).db;
       // The outbox refuses this one user's event, as a full disk or a lost connection would.
       const constraint = sql.id(`refuse_${user.userId.replaceAll('-', '')}`);
-      await sql`ALTER TABLE outbox ADD CONSTRAINT ${constraint} CHECK (event->>'subject' <> ${sql.lit(user.userId)})`.execute(
+      await sql`ALTER TABLE outbox ADD CONSTRAINT ${constraint} CHECK (aggregate <> ${sql.lit(user.userId)})`.execute(
         db,
       );
       try {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { applyUserRegistered } from '../src/events/user-registered.ts';
 import {
   accessToken,
   addUser,
+  applyRegistration,
   call,
+  eventually,
   registeredEvent,
   type UsersService,
   uniqueEmail,
@@ -17,10 +18,7 @@ export function meBehaviours(svc: () => UsersService): void {
       const caller = { userId: randomUUID(), tenantId: randomUUID(), roles: ['admin'] };
       const email = uniqueEmail('ada');
       const time = '2025-03-01T10:00:00.000Z';
-      await applyUserRegistered(
-        svc().context.db,
-        registeredEvent({ ...caller, email, name: 'Ada', time }),
-      );
+      await applyRegistration(svc(), registeredEvent({ ...caller, email, name: 'Ada', time }));
       const response = await call(svc(), 'GET', '/me', { token: await accessToken(caller) });
       assert.equal(response.statusCode, 200);
       assert.deepEqual(response.json(), {
@@ -36,7 +34,7 @@ export function meBehaviours(svc: () => UsersService): void {
       });
     });
 
-    test('GET /me before the registration event applies answers 404 PENDING with Retry-After, then 200', async () => {
+    test('GET /me answers 404 PENDING with Retry-After until the registration arrives on the bus, then 200', async () => {
       const caller = { userId: randomUUID(), tenantId: randomUUID(), roles: ['member'] };
       const token = await accessToken(caller);
       const pending = await call(svc(), 'GET', '/me', { token });
@@ -47,9 +45,11 @@ export function meBehaviours(svc: () => UsersService): void {
       assert.equal(problem.code, 'USERS_PROFILE_PENDING');
       assert.match(problem.detail, /within moments/);
 
-      await applyUserRegistered(svc().context.db, registeredEvent(caller));
-      const ready = await call(svc(), 'GET', '/me', { token });
-      assert.equal(ready.statusCode, 200);
+      await svc().bus.publish([registeredEvent(caller)]);
+      const ready = await eventually('the profile', async () => {
+        const response = await call(svc(), 'GET', '/me', { token });
+        return response.statusCode === 200 ? response : undefined;
+      });
       assert.equal(ready.json().id, caller.userId);
     });
 

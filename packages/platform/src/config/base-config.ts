@@ -95,6 +95,12 @@ export const baseConfigSchema = Type.Object({
     default: 'urn:lattice:api',
     description: 'aud of access tokens, issued by the auth service and checked by every verifier',
   }),
+  EVENT_GROUP_PREFIX: Type.String({
+    default: '',
+    pattern: '^[A-Za-z0-9-]*$',
+    description:
+      "Prefix of this installation's consumer group names, for several installations (or test runs) on one NATS",
+  }),
   SERVICE_CLIENT_SECRET: secret(
     Type.String({
       default: '',

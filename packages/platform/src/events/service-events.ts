@@ -45,8 +45,11 @@ export class ServiceEventsImpl implements ServiceEvents {
   readonly #consumers: ConsumerSpec[] = [];
   readonly #guard = new SchemaGuard();
 
-  constructor(service: string) {
+  readonly #groupPrefix: string;
+
+  constructor(service: string, groupPrefix = '') {
     this.#service = service;
+    this.#groupPrefix = groupPrefix;
   }
 
   create<T>(event: Omit<NewEvent<T>, 'source'>): CloudEvent<T> {
@@ -72,7 +75,7 @@ export class ServiceEventsImpl implements ServiceEvents {
   async start(bus: EventBus, database: Database, log: FastifyBaseLogger): Promise<Subscription[]> {
     return Promise.all(
       this.#consumers.map((spec) => {
-        const group = consumerGroup(this.#service, spec.name);
+        const group = `${this.#groupPrefix}${consumerGroup(this.#service, spec.name)}`;
         return bus.subscribe({
           group,
           subjects: spec.types.map(subjectOfType),

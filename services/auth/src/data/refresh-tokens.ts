@@ -87,3 +87,20 @@ export async function revokeFamily(
     .where('revoked_at', 'is', null)
     .execute();
 }
+
+/** Every live family of the user: all their sessions end at once. */
+export async function revokeUserFamilies(
+  db: Executor,
+  owner: { tenantId: string; userId: string },
+  reason: string,
+  now: Date,
+): Promise<number> {
+  const result = await db
+    .updateTable('refresh_token_families')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where('tenant_id', '=', owner.tenantId)
+    .where('user_id', '=', owner.userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -63,15 +63,6 @@ export interface LoginThrottleTable {
   blocked_until: NullableTimestamp;
 }
 
-export interface OutboxTable {
-  id: string;
-  tenant_id: string;
-  subject: string;
-  event: ColumnType<unknown, string, string>;
-  created_at: Timestamp;
-  published_at: NullableTimestamp;
-}
-
 export interface AuthDb {
   tenants: TenantsTable;
   users: UsersTable;
@@ -79,7 +70,6 @@ export interface AuthDb {
   refresh_tokens: RefreshTokensTable;
   invitations: InvitationsTable;
   login_throttle: LoginThrottleTable;
-  outbox: OutboxTable;
 }
 
 /** Repositories take either the database or an open transaction, so use cases choose the boundary. */

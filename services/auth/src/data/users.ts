@@ -68,3 +68,27 @@ export async function updatePasswordHash(
     .where('id', '=', user.id)
     .execute();
 }
+
+/** Soft delete; the row stays so its email stays taken and its tokens name a known user. */
+export async function markUserDeleted(
+  db: Executor,
+  user: { tenantId: string; userId: string },
+  now: Date,
+): Promise<'marked' | 'already' | 'unknown'> {
+  const marked = await db
+    .updateTable('users')
+    .set({ deleted_at: now, updated_at: now })
+    .where('tenant_id', '=', user.tenantId)
+    .where('id', '=', user.userId)
+    .where('deleted_at', 'is', null)
+    .returning('id')
+    .executeTakeFirst();
+  if (marked) return 'marked';
+  const exists = await db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', user.tenantId)
+    .where('id', '=', user.userId)
+    .executeTakeFirst();
+  return exists ? 'already' : 'unknown';
+}

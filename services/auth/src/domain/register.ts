@@ -1,13 +1,12 @@
 import { acceptInvitation, recordAcceptedBy } from '../data/invitations.ts';
-import { addToOutbox } from '../data/outbox.ts';
 import { isUniqueViolation } from '../data/schema.ts';
 import { createTenant } from '../data/tenants.ts';
 import { emailExists, insertUser, type UserRow } from '../data/users.ts';
 import { AuthErrors } from '../errors.ts';
+import { userRegistered } from '../events/user-registered.ts';
 import { hashToken } from '../security/secrets.ts';
 import { acceptablePassword, normalizeEmail, rolesOf } from './credentials.ts';
 import type { AuthDeps } from './deps.ts';
-import { USER_REGISTERED_SUBJECT, userRegistered } from './events.ts';
 import { type Session, sessionFor, startTokenFamily } from './sessions.ts';
 
 export interface RegisterInput {
@@ -26,7 +25,8 @@ function defaultTenantName(email: string): string {
 /**
  * Without an invitation the user founds a tenant and is its admin; with one, they join the
  * inviting tenant in the invited role. The user, the tenant, the accepted invitation, the
- * first refresh token and the `auth.user.registered.v1` outbox row commit together or not at all.
+ * first refresh token and the `lattice.auth.user.registered.v1` event (in the outbox) commit
+ * together or not at all.
  */
 export async function register(deps: AuthDeps, input: RegisterInput): Promise<Session> {
   const email = normalizeEmail(input.email);
@@ -59,11 +59,10 @@ export async function register(deps: AuthDeps, input: RegisterInput): Promise<Se
           { id: membership.invitationId, tenantId: user.tenant_id },
           user.id,
         );
-      const event = userRegistered(user, rolesOf(user, deps.platformAdmins), {
-        invited: membership.invitationId !== undefined,
-        traceparent: input.traceparent,
-      });
-      await addToOutbox(trx, USER_REGISTERED_SUBJECT, event);
+      await deps.events.record(
+        trx,
+        userRegistered(deps.events, user, rolesOf(user, deps.platformAdmins), input.traceparent),
+      );
       const token = await startTokenFamily(deps, trx, {
         tenantId: user.tenant_id,
         userId: user.id,

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
-import type { Env, ServiceInstance } from '@lattice/platform';
+import { type CloudEvent, EmbeddedBus, type Env, type ServiceInstance } from '@lattice/platform';
 import { buildTestService, type DatabaseKind, needs } from '@lattice/platform/testing';
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { sql } from 'kysely';
 import { service } from '../../src/app.ts';
 import type { AuthConfigProperties } from '../../src/config.ts';
 import { generatePrivateKeyPem } from '../../src/security/signing-keys.ts';
 
-export type AuthService = ServiceInstance<AuthConfigProperties>;
+/** The service and its own event bus: tests publish to it and watch what it publishes. */
+export type AuthService = ServiceInstance<AuthConfigProperties> & { bus: EmbeddedBus };
 
 /** Each DB-backed file runs its behaviours on both databases; PostgreSQL only when it answers. */
 export const databases: Array<{ kind: DatabaseKind; skip: string | false }> = [
@@ -27,11 +29,18 @@ export function sharedAuthService(kind: DatabaseKind, env: Env = {}): () => Auth
   const cleanups: Array<() => unknown> = [];
   let instance: AuthService | undefined;
   before(async () => {
+    // A bus of its own: services built in one process would otherwise share the process's bus,
+    // and the pglite and postgres instances would compete for each other's events. Retries are
+    // quick so a poisoned event reaches the dead letters within a test.
+    const bus = new EmbeddedBus({ retry: { baseMs: 20, maxMs: 100 } });
+    cleanups.push(() => bus.close());
     const collector = { after: (fn: unknown) => void cleanups.push(fn as () => unknown) };
-    instance = await buildTestService(collector as never, service, {
+    const built = await buildTestService(collector as never, service, {
       db: kind,
+      embeddedBus: bus,
       env: { JWT_PRIVATE_KEY: TEST_KEY_PEM, AUTH_EMBEDDED_OPERATOR: 'false', ...env },
     });
+    instance = Object.assign(built, { bus });
   });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -114,4 +123,60 @@ export async function verifyWithJwks(svc: AuthService, token: string) {
 export function stableProblem(body: string) {
   const { traceId: _traceId, instance: _instance, ...rest } = JSON.parse(body);
   return rest;
+}
+
+/** Polls `check` until it answers something other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Everything published on the service's bus on `subjects`, as a test consumer group sees it. A
+ * new group reads the bus from its start, so events published before the call are included.
+ */
+export async function watchBus(svc: AuthService, subjects: string[]) {
+  const seen: CloudEvent[] = [];
+  const subscription = await svc.bus.subscribe({
+    group: `test_${randomBytes(6).toString('hex')}`,
+    subjects,
+    handler: async ({ event }) => {
+      seen.push(event);
+    },
+  });
+  return {
+    seen,
+    /** The first event about `subject` (the CloudEvent subject: an aggregate id). */
+    about: (subject: string) =>
+      eventually(`an event about ${subject}`, async () => seen.find((e) => e.subject === subject)),
+    stop: () => subscription.drain(),
+  };
+}
+
+/** Rows of the kit's outbox about `aggregate` (the CloudEvent subject). */
+export async function outboxRows(svc: AuthService, aggregate: string) {
+  const { rows } = await sql<{
+    id: string;
+    aggregate: string;
+    type: string;
+    event: unknown;
+    sent_at: Date | null;
+  }>`SELECT id, aggregate, type, event, sent_at FROM outbox WHERE aggregate = ${aggregate}`.execute(
+    svc.context.db.db,
+  );
+  // pg parses jsonb; PGlite may hand back the text.
+  return rows.map((row) => ({
+    ...row,
+    event: (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as CloudEvent,
+  }));
 }

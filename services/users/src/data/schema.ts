@@ -17,18 +17,8 @@ export interface ProfilesTable {
   deleted_by: string | null;
 }
 
-export interface OutboxTable {
-  id: string;
-  tenant_id: string;
-  subject: string;
-  event: ColumnType<unknown, string, string>;
-  created_at: ColumnType<Date, Date | undefined, Date>;
-  published_at: NullableTimestamp;
-}
-
 export interface UsersDb {
   profiles: ProfilesTable;
-  outbox: OutboxTable;
 }
 
 /** Repositories take either the database or an open transaction, so use cases choose the boundary. */

@@ -1,6 +1,5 @@
 import type { Identity } from '@lattice/platform';
 import { UsersErrors } from '../errors.ts';
-import { recordEvent } from '../events/record-event.ts';
 import { userDeleted } from '../events/user-deleted.ts';
 import { callerProfiles, sameUser } from './caller.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -46,8 +45,8 @@ export async function getTenantUser(
 
 /**
  * Soft delete: the row stays (deleted_at, deleted_by) so the audit trail and a redelivered
- * registration cannot resurrect it. The `users.user.deleted.v1` event commits with the delete
- * or not at all.
+ * registration cannot resurrect it. The `lattice.users.user.deleted.v1` event (in the outbox)
+ * commits with the delete or not at all.
  */
 export async function deleteTenantUser(
   deps: UsersDeps,
@@ -65,9 +64,10 @@ export async function deleteTenantUser(
     const now = deps.now();
     const deleted = await callerProfiles(trx, caller).softDelete(userId, caller.userId, now);
     if (!deleted) throw notFound();
-    await recordEvent(
+    await deps.events.record(
       trx,
       userDeleted(
+        deps.events,
         { userId: deleted.id, tenantId: deleted.tenant_id, deletedBy: caller.userId },
         { time: now, traceparent: context.traceparent },
       ),

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { CloudEvent } from '@lattice/platform';
+import type { CloudEvent, ServiceEvents } from '@lattice/platform';
 
-export const USER_DELETED_SUBJECT = 'users.user.deleted.v1';
+export const USER_DELETED = 'lattice.users.user.deleted.v1';
 
-/** Data of `users.user.deleted.v1`; it belongs in packages/contracts once that package takes schemas. */
+/** The contract's data (packages/contracts/src/events/users.ts), member for member. */
 export interface UserDeletedV1 {
   userId: string;
   tenantId: string;
@@ -12,19 +11,16 @@ export interface UserDeletedV1 {
 }
 
 export function userDeleted(
+  events: ServiceEvents,
   data: UserDeletedV1,
   context: { time: Date; traceparent?: string },
 ): CloudEvent<UserDeletedV1> {
-  return {
-    specversion: '1.0',
-    id: randomUUID(),
-    source: '/lattice/users',
-    type: `lattice.${USER_DELETED_SUBJECT}`,
-    time: context.time.toISOString(),
+  return events.create<UserDeletedV1>({
+    type: USER_DELETED,
     subject: data.userId,
-    tenantid: data.tenantId,
+    tenantId: data.tenantId,
+    time: context.time,
     ...(context.traceparent ? { traceparent: context.traceparent } : {}),
-    datacontenttype: 'application/json',
     data,
-  };
+  });
 }

@@ -1,12 +1,16 @@
-import type { CloudEvent, Database } from '@lattice/platform';
+import type { CloudEvent } from '@lattice/platform';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { tenantProfiles } from '../data/profiles.ts';
-import type { UsersDb } from '../data/schema.ts';
+import type { Executor } from '../data/schema.ts';
 
-export const USER_REGISTERED_SUBJECT = 'auth.user.registered.v1';
+export const USER_REGISTERED = 'lattice.auth.user.registered.v1';
 
-/** The part of auth's `auth.user.registered.v1` data this service reads; extra members are ignored. */
+/**
+ * The contract's data (packages/contracts/src/events/auth.ts), read stricter: the ids key a
+ * uuid column and the name is shown, so an event the contract allows but this service cannot
+ * store is refused here with a reason instead of failing in the database.
+ */
 const UserRegisteredData = Type.Object({
   userId: Type.String({ format: 'uuid' }),
   tenantId: Type.String({ format: 'uuid' }),
@@ -15,25 +19,30 @@ const UserRegisteredData = Type.Object({
   roles: Type.Array(Type.String()),
 });
 
-/** A registration event that can never be applied: redelivering it would not help. */
+/**
+ * A registration event that can never be applied. Thrown like any other failure, so the bus
+ * retries it and then dead-letters it with this message as the reason.
+ */
 export class MalformedEventError extends Error {
   constructor(event: unknown, reason: string) {
     const id = (event as { id?: unknown } | null)?.id;
-    super(`auth.user.registered.v1 ${String(id)} is malformed: ${reason}`);
+    super(`${USER_REGISTERED} ${String(id)} is malformed: ${reason}`);
     this.name = 'MalformedEventError';
   }
 }
 
 /**
- * Creates the profile of a newly registered user. Idempotent: the user id is the key and a
- * second insert does nothing, so redeliveries (at-least-once buses) apply once, and a profile
- * deleted since stays deleted. Resolves with whether this delivery created the profile.
+ * Creates the profile of a newly registered user, in `trx` (the consumer's transaction, which
+ * also records the event in the inbox). Idempotent on its own too: the user id is the key and a
+ * second insert does nothing, so the same registration under another event id (a re-publish,
+ * a replay) applies once, and a profile deleted since stays deleted. Resolves with whether
+ * this delivery created the profile.
  */
 export async function applyUserRegistered(
-  database: Database<UsersDb>,
+  trx: Executor,
   event: CloudEvent<unknown>,
 ): Promise<'created' | 'duplicate'> {
-  if (event?.type !== `lattice.${USER_REGISTERED_SUBJECT}`)
+  if (event?.type !== USER_REGISTERED)
     throw new MalformedEventError(event, `unexpected type ${String(event?.type)}`);
   if (!Value.Check(UserRegisteredData, event.data)) {
     const [first] = Value.Errors(UserRegisteredData, event.data);
@@ -47,7 +56,7 @@ export async function applyUserRegistered(
     throw new MalformedEventError(event, `time ${String(event.time)} is not a timestamp`);
 
   // Newest-first listing orders by registration time, not by when the event arrived.
-  const created = await tenantProfiles(database.db, data.tenantId).insertIfAbsent({
+  const created = await tenantProfiles(trx, data.tenantId).insertIfAbsent({
     id: data.userId,
     email: data.email,
     name: data.name,

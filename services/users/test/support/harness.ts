@@ -2,15 +2,22 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
-import type { CloudEvent, Database, ServiceInstance } from '@lattice/platform';
+import {
+  type CloudEvent,
+  type Database,
+  EmbeddedBus,
+  type ServiceInstance,
+} from '@lattice/platform';
 import { buildTestService, type DatabaseKind, needs } from '@lattice/platform/testing';
 import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
+import { sql } from 'kysely';
 import { service } from '../../src/app.ts';
 import type { UsersConfigProperties } from '../../src/config.ts';
 import type { UsersDb } from '../../src/data/schema.ts';
 import { applyUserRegistered } from '../../src/events/user-registered.ts';
 
-export type UsersService = ServiceInstance<UsersConfigProperties>;
+/** The service and its own event bus: tests publish to it and watch what it publishes. */
+export type UsersService = ServiceInstance<UsersConfigProperties> & { bus: EmbeddedBus };
 
 /** Each DB-backed file runs its behaviours on both databases; PostgreSQL only when it answers. */
 export const databases: Array<{ kind: DatabaseKind; skip: string | false }> = [
@@ -72,11 +79,18 @@ export function sharedUsersService(kind: DatabaseKind): () => UsersService {
   before(async () => {
     const jwks = await serveJwks();
     cleanups.push(() => new Promise((resolve) => jwks.server.close(resolve)));
+    // A bus of its own: services built in one process would otherwise share the process's bus,
+    // and the pglite and postgres instances would compete for each other's events. Retries are
+    // quick so a poisoned event reaches the dead letters within a test.
+    const bus = new EmbeddedBus({ retry: { baseMs: 20, maxMs: 100 } });
+    cleanups.push(() => bus.close());
     const collector = { after: (fn: unknown) => void cleanups.push(fn as () => unknown) };
-    instance = await buildTestService(collector as never, service, {
+    const built = await buildTestService(collector as never, service, {
       db: kind,
+      embeddedBus: bus,
       env: { AUTH_JWKS_URL: jwks.url },
     });
+    instance = Object.assign(built, { bus });
   });
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -102,7 +116,7 @@ export interface Registration extends Caller {
   time?: string;
 }
 
-/** What auth writes to its outbox on register (`auth.user.registered.v1`). */
+/** What auth publishes on register (`lattice.auth.user.registered.v1`), contract data exactly. */
 export function registeredEvent(user: Registration): CloudEvent {
   const time = user.time ?? new Date().toISOString();
   return {
@@ -120,8 +134,6 @@ export function registeredEvent(user: Registration): CloudEvent {
       email: user.email ?? uniqueEmail(),
       name: user.name ?? 'Test User',
       roles: user.roles,
-      invited: false,
-      registeredAt: time,
     },
   };
 }
@@ -130,7 +142,7 @@ export interface TestUser extends Caller {
   token: string;
 }
 
-/** A registered user whose profile exists: the registration event was applied. */
+/** A registered user whose profile exists: the registration was applied (by the domain function). */
 export async function addUser(
   svc: UsersService,
   options: { tenantId?: string; roles?: string[]; name?: string; time?: string } = {},
@@ -140,7 +152,7 @@ export async function addUser(
     tenantId: options.tenantId ?? randomUUID(),
     roles: options.roles ?? ['member'],
   };
-  await applyUserRegistered(svc.context.db, registeredEvent({ ...caller, ...options }));
+  await applyRegistration(svc, registeredEvent({ ...caller, ...options }));
   return { ...caller, token: await accessToken(caller) };
 }
 
@@ -163,13 +175,71 @@ export async function call(
   });
 }
 
-/** Outbox rows about `subject` (the CloudEvent subject: a user id). */
-export async function outboxEventsAbout(svc: UsersService, subject: string) {
-  const rows = await database(svc)
-    .db.selectFrom('outbox')
-    .selectAll()
-    .where('event', '@>', JSON.stringify({ subject }))
-    .execute();
+/** The consumer's effect without the bus: the domain function, in a transaction of its own. */
+export function applyRegistration(svc: UsersService, event: CloudEvent) {
+  return database(svc).transaction((trx) => applyUserRegistered(trx, event));
+}
+
+/** Polls `check` until it answers something other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 5_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Resolves once `consumer` (a group, e.g. `users_profiles`) has committed `eventId`'s effect. */
+export async function processed(svc: UsersService, consumer: string, eventId: string) {
+  await eventually(`event ${eventId} processed by ${consumer}`, async () => {
+    const { rows } =
+      await sql`SELECT 1 FROM inbox WHERE consumer = ${consumer} AND event_id = ${eventId}`.execute(
+        database(svc).db,
+      );
+    return rows.length > 0 ? true : undefined;
+  });
+}
+
+/**
+ * Everything published on the service's bus on `subjects`, as a test consumer group sees it. A
+ * new group reads the bus from its start, so events published before the call are included.
+ */
+export async function watchBus(svc: UsersService, subjects: string[]) {
+  const seen: CloudEvent[] = [];
+  const subscription = await svc.bus.subscribe({
+    group: `test_${randomBytes(6).toString('hex')}`,
+    subjects,
+    handler: async ({ event }) => {
+      seen.push(event);
+    },
+  });
+  return {
+    seen,
+    /** The first event about `subject` (the CloudEvent subject: an aggregate id). */
+    about: (subject: string) =>
+      eventually(`an event about ${subject}`, async () => seen.find((e) => e.subject === subject)),
+    stop: () => subscription.drain(),
+  };
+}
+
+/** Rows of the kit's outbox about `aggregate` (the CloudEvent subject: a user id), sent or not. */
+export async function outboxEventsAbout(svc: UsersService, aggregate: string) {
+  const { rows } = await sql<{
+    id: string;
+    aggregate: string;
+    type: string;
+    event: unknown;
+    sent_at: Date | null;
+  }>`SELECT id, aggregate, type, event, sent_at FROM outbox WHERE aggregate = ${aggregate}`.execute(
+    database(svc).db,
+  );
   return rows.map((row) => ({
     ...row,
     // pg parses jsonb; PGlite may hand back the text.
