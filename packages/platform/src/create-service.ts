@@ -1,8 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
-import { LRUCache } from 'lru-cache';
 import { pino } from 'pino';
 import { type TProperties, Type } from 'typebox';
 import { authenticate, requireRole } from './auth/authenticate.ts';
@@ -10,7 +10,8 @@ import { authenticateService, createServiceTokens } from './auth/service-tokens.
 import { createTokenVerifier } from './auth/token-verifier.ts';
 import type { EmbeddedBus } from './bus/embedded-bus.ts';
 import type { EventBus } from './bus/event-bus.ts';
-import type { Cache } from './cache/cache.ts';
+import { cacheMetrics } from './cache/cache-metrics.ts';
+import { createCache } from './cache/create-cache.ts';
 import { baseConfigSchema } from './config/base-config.ts';
 import { type Env, extendConfig, loadConfig, secretKeys } from './config/load-config.ts';
 import type { Database } from './db/database.ts';
@@ -18,7 +19,8 @@ import { migrate, readMigrations } from './db/migrations.ts';
 import { openPGliteDatabase } from './db/open-pglite.ts';
 import { openPostgresDatabase } from './db/open-postgres.ts';
 import { PGliteHost } from './db/pglite-host.ts';
-import { type Discovery, StaticDiscovery } from './discovery.ts';
+import { createDiscovery, type Registration, registerInstance } from './discovery/index.ts';
+import type { Discovery } from './discovery.ts';
 import { eventMetrics } from './events/event-metrics.ts';
 import type { ObserverHub } from './events/observer-hub.ts';
 import { eventsWithoutDatabase, ServiceEventsImpl } from './events/service-events.ts';
@@ -99,26 +101,6 @@ async function openDatabase(
   const own = await readMigrations(fileURLToPath(definition.migrations));
   await migrate(database, [...outboxMigrations, ...own]);
   return database;
-}
-
-/** In-process LRU until the two-tier cache is wired in. */
-function interimCache(): Cache {
-  const entries = new LRUCache<string, { value: unknown }>({ max: 10_000, ttl: 60_000 });
-  return {
-    async get(key, load) {
-      const hit = entries.get(key);
-      if (hit) return hit.value as never;
-      const value = await load();
-      if (value !== undefined) entries.set(key, { value });
-      return value;
-    },
-    async invalidate(key) {
-      entries.delete(key);
-    },
-    async close() {
-      entries.clear();
-    },
-  };
 }
 
 /** The auth service, found like any other service. */
@@ -226,7 +208,26 @@ export async function createService<P extends TProperties>(
   });
 
   const readiness = new Readiness();
-  const metrics = eventMetrics(registerMetrics(app, definition.name));
+  const registry = registerMetrics(app, definition.name);
+  const metrics = eventMetrics(registry);
+  const cache = createCache({
+    service: definition.name,
+    mode: config.LATTICE_MODE,
+    redisUrl: config.REDIS_URL,
+    l1: { max: config.CACHE_L1_MAX_ENTRIES, ttlMs: config.CACHE_L1_TTL_MS },
+    l2TtlMs: config.CACHE_L2_TTL_MS,
+    logger,
+    metrics: cacheMetrics(registry),
+  });
+  cleanups.push(() => cache.close());
+  // Reads stay correct without Redis (they go to the database), but writes that must
+  // invalidate cannot be acknowledged: the instance is not ready for traffic then.
+  if (config.LATTICE_MODE === 'distributed') {
+    readiness.add('cache', async () => {
+      const health = await cache.health();
+      if (health.status !== 'up') throw new Error(health.reason);
+    });
+  }
   if (database) {
     const db = database;
     readiness.add('database', () => db.ping());
@@ -249,7 +250,12 @@ export async function createService<P extends TProperties>(
     ? new ServiceEventsImpl(definition.name, config.EVENT_GROUP_PREFIX)
     : undefined;
 
-  const discovery = options.discovery ?? StaticDiscovery.parse(config.SERVICE_URLS);
+  const discovery =
+    options.discovery ?? (await createDiscovery(config, { name: definition.name, logger }));
+  if (!options.discovery) cleanups.push(() => discovery.close?.());
+  let registration: Registration | undefined;
+  // Last in, first out: the instance leaves discovery before the discovery client closes.
+  cleanups.push(() => registration?.deregister());
   const jwksUrl = () =>
     config.AUTH_JWKS_URL || `${authUrlFrom(discovery)}/api/v1/auth/.well-known/jwks.json`;
   const verifier = createTokenVerifier({
@@ -270,7 +276,7 @@ export async function createService<P extends TProperties>(
     bus,
     events: events ?? eventsWithoutDatabase(definition.name),
     discovery,
-    cache: interimCache(),
+    cache,
     auth: {
       verifier,
       authenticate: authenticate(verifier),
@@ -317,12 +323,22 @@ export async function createService<P extends TProperties>(
         host: config.HOST,
         port: port ?? config.PORT,
       });
-      logger.info({ address }, `${definition.name} listening on ${address}`);
+      registration = await registerInstance(
+        discovery,
+        {
+          service: definition.name,
+          port: (app.server.address() as AddressInfo).port,
+          version: definition.version,
+        },
+        config,
+      );
       return address;
     },
     close: () => {
       closing ??= (async () => {
         readiness.startDraining();
+        // Gateways watching discovery stop sending new requests before the server stops accepting.
+        await registration?.markDraining();
         if (config.SHUTDOWN_DRAIN_DELAY_MS > 0 && app.server.listening)
           await delay(config.SHUTDOWN_DRAIN_DELAY_MS);
         await app.close();

@@ -1,6 +1,6 @@
 export * from './auth/index.ts';
 export * from './bus/index.ts';
-export type { Cache } from './cache/cache.ts';
+export * from './cache/index.ts';
 export { baseConfigSchema } from './config/base-config.ts';
 export { ConfigError, type Env, extendConfig, loadConfig, secret } from './config/load-config.ts';
 export {
@@ -14,7 +14,7 @@ export { schemaName } from './db/names.ts';
 export { openPGliteDatabase } from './db/open-pglite.ts';
 export { openPostgresDatabase } from './db/open-postgres.ts';
 export { PGliteHost } from './db/pglite-host.ts';
-export { type Discovery, StaticDiscovery } from './discovery.ts';
+export * from './discovery/index.ts';
 export {
   AppError,
   type AppErrorOptions,

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { discoveryConfigSchema } from '../discovery/config.ts';
 import { secret } from './load-config.ts';
 
 // Connection URLs are secrets: they may carry a password, and may come from <KEY>_FILE.
@@ -10,6 +11,7 @@ const LogLevel = Type.Union(
 
 /** Keys every service understands. A service adds its own with `extendConfig`. */
 export const baseConfigSchema = Type.Object({
+  ...discoveryConfigSchema.properties,
   LATTICE_MODE: Type.Union([Type.Literal('embedded'), Type.Literal('distributed')], {
     default: 'embedded',
     description: 'embedded: PGlite + in-process bus; distributed: PostgreSQL, NATS and Redis',
@@ -94,6 +96,21 @@ export const baseConfigSchema = Type.Object({
     minLength: 1,
     default: 'urn:lattice:api',
     description: 'aud of access tokens, issued by the auth service and checked by every verifier',
+  }),
+  CACHE_L1_MAX_ENTRIES: Type.Integer({
+    minimum: 1,
+    default: 10_000,
+    description: 'In-process cache entries per service instance',
+  }),
+  CACHE_L1_TTL_MS: Type.Integer({
+    minimum: 1,
+    default: 60_000,
+    description: 'Lifetime of an in-process cache entry',
+  }),
+  CACHE_L2_TTL_MS: Type.Integer({
+    minimum: 1,
+    default: 300_000,
+    description: 'Distributed mode: lifetime of a Redis cache entry',
   }),
   EVENT_GROUP_PREFIX: Type.String({
     default: '',
