@@ -72,7 +72,7 @@ export async function newUser(options: { tenantId?: string; userId?: string } = 
 }
 
 /** A real HTTP server publishing the key set, as the auth service does, on a free port. */
-async function serveJwks(): Promise<{ url: string; server: Server }> {
+export async function serveJwks(): Promise<{ url: string; server: Server }> {
   const jwk = await exportJWK(signingKey.publicKey);
   const body = JSON.stringify({
     keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'EdDSA', use: 'sig' }],
