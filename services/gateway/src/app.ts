@@ -1,39 +1,110 @@
 import type { ServiceDefinition } from '@lattice/platform';
 import { gatewayConfig } from './config.ts';
+import { GatewayMetrics } from './gateway-metrics.ts';
+import { registerServicesRoute } from './ops/services-route.ts';
 import { registerProxyRoutes } from './proxy/proxy-routes.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
+import { createRateLimiter } from './rate-limit/create-rate-limiter.ts';
+import { cachedAuthenticate } from './security/cached-authenticate.ts';
 import { corsHeaders, corsPreflight, parseOrigins } from './security/cors.ts';
 import { PublicRoutes } from './security/public-routes.ts';
 import { securityHeaders } from './security/security-headers.ts';
+import { HealthChecker } from './upstream/health-checker.ts';
+import { RoutePolicies } from './upstream/route-policies.ts';
+import { Upstreams } from './upstream/upstreams.ts';
 import { upstreamReadiness } from './upstream-readiness.ts';
 
 /**
- * The single entry point: `/api/v1/<service>/...` is routed to that service once the caller's
- * access token checks out. CORS and security headers are set here for every service at once.
+ * The single entry point: `/api/v1/<service>/...` is routed to an instance of that service once
+ * the caller's access token checks out and its rate limits allow. CORS and security headers
+ * are set here for every service at once.
  */
 export const service: ServiceDefinition<(typeof gatewayConfig)['properties']> = {
   name: 'gateway',
   description: 'API gateway: routes /api/v1/<service>/... to the services',
   config: gatewayConfig,
   routes(app, context) {
-    const pools = new UpstreamPools(context.config.GATEWAY_CONNECTIONS_PER_UPSTREAM);
+    const config = context.config;
+    const policies = new RoutePolicies(config);
+    const pools = new UpstreamPools(config.GATEWAY_CONNECTIONS_PER_UPSTREAM);
+    let metrics: GatewayMetrics | undefined;
+    const upstreams = new Upstreams({
+      discovery: context.discovery,
+      pools,
+      instancePolicy: {
+        outlierFailures: config.GATEWAY_OUTLIER_FAILURES,
+        ejectionMs: config.GATEWAY_OUTLIER_EJECTION_MS,
+        maxEjectionMs: config.GATEWAY_OUTLIER_MAX_EJECTION_MS,
+        circuitFailures: config.GATEWAY_CIRCUIT_FAILURES,
+        circuitOpenMs: config.GATEWAY_CIRCUIT_OPEN_MS,
+      },
+      serviceOptions: (name) => ({
+        maxConcurrent: policies.maxConcurrent(name),
+        virtualNodes: config.GATEWAY_HASH_VIRTUAL_NODES,
+        retryBudgetRatio: config.GATEWAY_RETRY_BUDGET_RATIO,
+        retryBudgetMinPerSecond: config.GATEWAY_RETRY_BUDGET_MIN_PER_SECOND,
+      }),
+      onEjection(name, instance) {
+        metrics?.ejections.inc({ upstream: name, instance: instance.origin });
+        context.log.warn(
+          { upstream: name, instance: instance.origin, ejections: instance.ejections },
+          'gateway: instance ejected after consecutive failures',
+        );
+      },
+    });
+    const { limiter, state: rateLimits } = createRateLimiter(config, context.log, (scope) =>
+      metrics?.rateLimitRejections.inc({ scope }),
+    );
+    metrics = new GatewayMetrics({
+      upstreams: () => upstreams.all(context.name),
+      rateLimitDegraded: () => rateLimits().degraded,
+    });
+    const checker = new HealthChecker(
+      () => upstreams.all(context.name),
+      config.GATEWAY_HEALTH_CHECK_INTERVAL_MS,
+      config.GATEWAY_HEALTH_CHECK_TIMEOUT_MS,
+    );
+    checker.start();
+    // Cleanups run last-registered first: stop probing, then drop Redis, then the pools.
     context.onClose(() => pools.close());
-    if (context.config.GATEWAY_READY_REQUIRES_UPSTREAMS) {
+    context.onClose(() => limiter?.close());
+    context.onClose(() => checker.stop());
+
+    if (config.GATEWAY_READY_REQUIRES_UPSTREAMS) {
       context.readiness.add('upstreams', upstreamReadiness(context.discovery, pools));
     }
     const cors = {
-      origins: parseOrigins(context.config.GATEWAY_CORS_ORIGINS),
-      maxAgeSeconds: context.config.GATEWAY_CORS_MAX_AGE_SECONDS,
+      origins: parseOrigins(config.GATEWAY_CORS_ORIGINS),
+      maxAgeSeconds: config.GATEWAY_CORS_MAX_AGE_SECONDS,
     };
     // On the root instance, so they cover health, metrics, 404s and errors too.
     app.addHook('onRequest', corsPreflight(cors));
     app.addHook('onSend', corsHeaders(cors));
     app.addHook('onSend', securityHeaders);
-    registerProxyRoutes(
-      app,
+    const registry = metrics.registry;
+    // The kit's registry is private to its /metrics route: the gateway's metrics are appended
+    // to that answer (same text format, names prefixed gateway_).
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (request.url !== '/metrics' || typeof payload !== 'string') return payload;
+      return `${payload}\n${await registry.metrics()}`;
+    });
+
+    const authenticate = cachedAuthenticate(context.auth.verifier, config.GATEWAY_TOKEN_CACHE_SIZE);
+    registerServicesRoute(app, {
+      upstreams,
+      self: context.name,
+      authenticate,
+      requireRole: context.auth.requireRole,
+      rateLimits,
+    });
+    registerProxyRoutes(app, {
       context,
-      pools,
-      PublicRoutes.parse(context.config.GATEWAY_PUBLIC_ROUTES),
-    );
+      upstreams,
+      policies,
+      publicRoutes: PublicRoutes.parse(config.GATEWAY_PUBLIC_ROUTES),
+      authenticate,
+      rateLimiter: limiter,
+      metrics,
+    });
   },
 };

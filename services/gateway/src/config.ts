@@ -1,9 +1,11 @@
 import { Type } from 'typebox';
+import { rateLimitConfig } from './rate-limit/rate-limit-config.ts';
+import { resilienceConfig } from './upstream/resilience-config.ts';
 
 const ROUTE = String.raw`[A-Z]+ /[^\s,]*`;
 const ORIGIN = String.raw`https?://[^\s,/]+`;
 /** Comma-separated `item`s, spaces allowed around commas, or nothing at all. */
-const listOf = (item: string) => `^\\s*(${item}(\\s*,\\s*${item})*)?\\s*$`;
+export const listOf = (item: string) => `^\\s*(${item}(\\s*,\\s*${item})*)?\\s*$`;
 
 export const DEFAULT_PUBLIC_ROUTES = [
   'POST /api/v1/auth/register',
@@ -14,11 +16,6 @@ export const DEFAULT_PUBLIC_ROUTES = [
 ].join(',');
 
 export const gatewayConfig = Type.Object({
-  GATEWAY_UPSTREAM_TIMEOUT_MS: Type.Integer({
-    minimum: 1,
-    default: 30_000,
-    description: 'Longest wait for an upstream to start answering before 504',
-  }),
   GATEWAY_CONNECTIONS_PER_UPSTREAM: Type.Integer({
     minimum: 1,
     default: 128,
@@ -35,6 +32,12 @@ export const gatewayConfig = Type.Object({
     description:
       'Routes reachable without an access token: comma-separated "METHOD /exact/path" (no query, no wildcard); every other /api/v1 route needs one',
   }),
+  GATEWAY_TOKEN_CACHE_SIZE: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description:
+      'Verified access tokens remembered until they expire, so a token is verified once, not per request; 0: verify every request',
+  }),
   GATEWAY_CORS_ORIGINS: Type.String({
     pattern: listOf(ORIGIN),
     default: '',
@@ -47,4 +50,6 @@ export const gatewayConfig = Type.Object({
     default: 600,
     description: 'How long a browser may cache a preflight answer',
   }),
+  ...resilienceConfig.properties,
+  ...rateLimitConfig.properties,
 });

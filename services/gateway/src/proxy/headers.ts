@@ -24,19 +24,41 @@ function isForgeableIdentity(name: string): boolean {
   return FORGEABLE_IDENTITY.has(name) || name.startsWith('x-lattice-');
 }
 
-function withoutHopByHop(
-  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
-) {
-  const listed = String(headers.connection ?? '')
+type Headers = IncomingHttpHeaders | Record<string, string | string[] | undefined>;
+
+/** Header names the Connection field lists as hop-by-hop; none for the usual values. */
+function listedInConnection(headers: Headers): string[] | undefined {
+  const connection = headers.connection;
+  // The common cases, without splitting a string per request.
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close')
+    return undefined;
+  return String(connection)
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
+}
+
+function withoutHopByHop(headers: Headers, dropIdentity: boolean) {
+  const listed = listedInConnection(headers);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (listed?.includes(name)) continue;
+    if (dropIdentity && isForgeableIdentity(name)) continue;
     out[name] = value;
   }
   return out;
+}
+
+/** `00-<traceId>-...`: compared in place rather than split, as it is on every request. */
+function carriesTrace(traceparent: string | string[] | undefined, traceId: string): boolean {
+  return (
+    typeof traceparent === 'string' &&
+    traceparent.charCodeAt(2) === 45 &&
+    traceparent.startsWith(traceId, 3) &&
+    traceparent.charCodeAt(3 + traceId.length) === 45
+  );
 }
 
 export interface ForwardContext {
@@ -52,8 +74,7 @@ export interface ForwardContext {
  * plus forwarding context. Authorization passes unchanged: it is the identity, in signed form.
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, context: ForwardContext) {
-  const headers = withoutHopByHop(incoming);
-  for (const name of Object.keys(headers)) if (isForgeableIdentity(name)) delete headers[name];
+  const headers = withoutHopByHop(incoming, true);
   const priorFor = incoming['x-forwarded-for'];
   headers['x-forwarded-for'] = priorFor ? `${priorFor}, ${context.clientIp}` : context.clientIp;
   headers['x-forwarded-proto'] = context.protocol;
@@ -61,12 +82,11 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, context: F
   headers['x-request-id'] = context.requestId;
   // The gateway is the first hop of the trace when the client sent no valid traceparent; a
   // malformed one is replaced so the upstream joins the trace the gateway logs under.
-  const given = incoming.traceparent;
-  if (typeof given !== 'string' || given.split('-')[1] !== context.traceId)
+  if (!carriesTrace(incoming.traceparent, context.traceId))
     headers.traceparent = `00-${context.traceId}-${randomBytes(8).toString('hex')}-01`;
   return headers;
 }
 
 export function downstreamResponseHeaders(upstream: Record<string, string | string[] | undefined>) {
-  return withoutHopByHop(upstream);
+  return withoutHopByHop(upstream, false);
 }

@@ -1,43 +1,225 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  isAppError,
-  PlatformErrors,
-  type ServiceApp,
-  type ServiceContext,
-  traceIdOf,
-} from '@lattice/platform';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PlatformErrors, type ServiceApp, type ServiceContext, traceIdOf } from '@lattice/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { gatewayConfig } from '../config.ts';
 import { GatewayErrors } from '../errors.ts';
+import type { GatewayMetrics } from '../gateway-metrics.ts';
+import type { RateLimiter } from '../rate-limit/rate-limiter.ts';
 import type { PublicRoutes } from '../security/public-routes.ts';
-import { limitBody } from './body-limit.ts';
+import { isUnreachable, upstreamError } from '../upstream/failures.ts';
+import type { HashKey, RoutePolicies, RoutePolicy } from '../upstream/route-policies.ts';
+import type { ServiceUpstream } from '../upstream/service-upstream.ts';
+import type { UpstreamInstance } from '../upstream/upstream-instance.ts';
+import type { Upstreams } from '../upstream/upstreams.ts';
+import { hash32 } from '../util/hash.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
-import type { UpstreamPools } from './upstream-pools.ts';
+import { RequestBody } from './request-body.ts';
 
 type GatewayContext = ServiceContext<(typeof gatewayConfig)['properties']>;
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-const DOWN_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+// RFC 9110 §9.2.2: repeating these has the effect of sending them once.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
-function upstreamError(service: string, error: unknown, timeoutMs: number) {
-  if (isAppError(error)) return error;
-  const code =
-    (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? '';
-  if (TIMEOUT_CODES.has(code))
-    return GatewayErrors.upstreamTimeout(`${service} did not answer within ${timeoutMs} ms`);
-  if (DOWN_CODES.has(code)) {
-    return GatewayErrors.upstreamDown(`${service} is not accepting connections`, {
-      headers: { 'retry-after': '1' },
-    });
+export interface ProxyDeps {
+  context: GatewayContext;
+  upstreams: Upstreams;
+  policies: RoutePolicies;
+  publicRoutes: PublicRoutes;
+  authenticate(request: FastifyRequest): Promise<void>;
+  rateLimiter: RateLimiter | undefined;
+  metrics: GatewayMetrics;
+}
+
+function affinityKey(request: FastifyRequest, key: HashKey): string {
+  switch (key.kind) {
+    case 'tenant':
+      return request.identity?.tenantId ?? request.ip;
+    case 'user':
+      return request.identity?.userId ?? request.ip;
+    case 'ip':
+      return request.ip;
+    default: {
+      const value = request.headers[key.name];
+      return typeof value === 'string' ? value : request.ip;
+    }
   }
-  return GatewayErrors.upstreamFailed(
-    `${service} failed to answer (${code || 'connection error'})`,
-  );
+}
+
+/**
+ * What happens to one request once it may go upstream: pick an instance, send, and on a
+ * connection error, timeout, 502 or 503 try another instance if the request may be repeated
+ * (idempotent method, body not sent yet, attempts and the retry budget left). The bulkhead
+ * slot and the instance's in-flight count are held until the answer has reached the client.
+ */
+class Exchange {
+  readonly #deps: ProxyDeps;
+  readonly #request: FastifyRequest;
+  readonly #reply: FastifyReply;
+  readonly #upstream: ServiceUpstream;
+  readonly #policy: RoutePolicy;
+  readonly #abort = new AbortController();
+  #current: UpstreamInstance | undefined;
+  #closed = false;
+
+  constructor(
+    deps: ProxyDeps,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    upstream: ServiceUpstream,
+    policy: RoutePolicy,
+  ) {
+    this.#deps = deps;
+    this.#request = request;
+    this.#reply = reply;
+    this.#upstream = upstream;
+    this.#policy = policy;
+    upstream.inFlight++;
+    reply.raw.once('close', () => this.#onClose());
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    if (!this.#reply.raw.writableFinished) this.#abort.abort();
+    this.#release();
+    this.#upstream.inFlight--;
+  }
+
+  #release(): void {
+    const current = this.#current;
+    if (current === undefined) return;
+    this.#current = undefined;
+    current.end();
+    // An answer the client did not wait for says nothing about the instance; it must not
+    // keep a half-open circuit waiting for a probe result forever.
+    current.abandoned();
+  }
+
+  #mayRetry(attempt: number, body: RequestBody | undefined): boolean {
+    return (
+      attempt < this.#policy.retries &&
+      IDEMPOTENT.has(this.#request.method) &&
+      (body === undefined || !body.started) &&
+      !this.#closed
+    );
+  }
+
+  /** Another instance for the next attempt, within the retry budget; undefined: give up. */
+  #retryOn(tried: UpstreamInstance[], hash: number): UpstreamInstance | undefined {
+    const upstream = this.#upstream;
+    const next = upstream.pick(this.#policy.balancer, hash, tried);
+    if (next === undefined) return undefined;
+    if (!upstream.budget.tryRetry()) {
+      this.#deps.metrics.retries.inc({ upstream: upstream.name, outcome: 'budget_exhausted' });
+      return undefined;
+    }
+    this.#deps.metrics.retries.inc({ upstream: upstream.name, outcome: 'attempted' });
+    return next;
+  }
+
+  async run(body: RequestBody | undefined): Promise<FastifyReply> {
+    const request = this.#request;
+    const reply = this.#reply;
+    const upstream = this.#upstream;
+    const policy = this.#policy;
+    const { metrics } = this.#deps;
+    const hash =
+      policy.balancer === 'consistent-hash' ? hash32(affinityKey(request, policy.hashKey)) : 0;
+    upstream.budget.request();
+    let instance = upstream.pick(policy.balancer, hash, undefined);
+    if (instance === undefined) {
+      throw GatewayErrors.upstreamDown(
+        upstream.instances.length === 0
+          ? `${upstream.name} has no instance`
+          : `${upstream.name} has no instance able to take requests now`,
+        { headers: { 'retry-after': '1' } },
+      );
+    }
+    const headers = upstreamRequestHeaders(request.headers, {
+      requestId: request.id,
+      traceId: traceIdOf(request.raw),
+      clientIp: request.ip,
+      protocol: request.protocol,
+      host: request.headers.host,
+    });
+    let tried: UpstreamInstance[] | undefined;
+    for (let attempt = 0; ; attempt++) {
+      instance.begin();
+      this.#current = instance;
+      const started = performance.now();
+      let failure: unknown;
+      let response: Awaited<ReturnType<UpstreamInstance['pool']['request']>> | undefined;
+      try {
+        response = await instance.pool.request({
+          method: request.method as 'GET',
+          path: request.url,
+          headers,
+          // undici sends any async iterable (its types list only streams): an iterable that
+          // is read only once connected is what makes a body safe to retry.
+          body: body?.source() as unknown as Readable | undefined,
+          headersTimeout: policy.timeoutMs,
+          bodyTimeout: policy.timeoutMs,
+          signal: this.#abort.signal,
+        });
+      } catch (error) {
+        failure = error;
+      }
+      const now = performance.now();
+      if (response !== undefined) {
+        const status = response.statusCode;
+        metrics.observeUpstream(upstream.name, status, (now - started) / 1000);
+        if (status >= 500) instance.failed(false, now);
+        else instance.succeeded();
+        if ((status === 502 || status === 503) && this.#mayRetry(attempt, body)) {
+          tried ??= [];
+          tried.push(instance);
+          const next = this.#retryOn(tried, hash);
+          if (next !== undefined) {
+            this.#release();
+            await response.body.dump().catch(() => {});
+            instance = next;
+            await this.#backoff(attempt);
+            if (this.#closed) throw GatewayErrors.upstreamFailed('The client went away');
+            continue;
+          }
+        }
+        reply.code(status).headers(downstreamResponseHeaders(response.headers));
+        return reply.send(response.body);
+      }
+
+      metrics.observeUpstream(upstream.name, 0, (now - started) / 1000);
+      // The client's going away may have released it already.
+      if (this.#current === instance) {
+        this.#current = undefined;
+        instance.end();
+      }
+      if (body?.error !== undefined || this.#closed || !isUnreachable(failure)) {
+        instance.abandoned();
+        throw upstreamError(upstream.name, body?.error ?? failure, policy.timeoutMs);
+      }
+      instance.failed(true, now);
+      if (this.#mayRetry(attempt, body)) {
+        tried ??= [];
+        tried.push(instance);
+        const next = this.#retryOn(tried, hash);
+        if (next !== undefined) {
+          instance = next;
+          await this.#backoff(attempt);
+          if (!this.#closed) continue;
+        }
+      }
+      throw upstreamError(upstream.name, failure, policy.timeoutMs);
+    }
+  }
+
+  async #backoff(attempt: number): Promise<void> {
+    const base = this.#deps.context.config.GATEWAY_RETRY_BACKOFF_MS;
+    if (base <= 0) return;
+    // Full jitter: retries of many requests that failed together do not arrive together.
+    await delay(base * 2 ** attempt * (0.5 + Math.random() / 2));
+  }
 }
 
 const params = Type.Object({ service: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }) });
@@ -48,14 +230,11 @@ const params = Type.Object({ service: Type.String({ pattern: '^[a-z][a-z0-9-]*$'
  * Bodies stream both ways; the gateway never buffers a whole request or response.
  * Every route but the public ones needs a valid access token, checked before any upstream is
  * contacted; the service verifies the same token again (it trusts no one's word for it).
+ * Rate limits come next (after authentication, so user and tenant buckets apply in the same
+ * single check), then the bulkhead.
  */
-export function registerProxyRoutes(
-  app: ServiceApp,
-  context: GatewayContext,
-  pools: UpstreamPools,
-  publicRoutes: PublicRoutes,
-): void {
-  const timeoutMs = context.config.GATEWAY_UPSTREAM_TIMEOUT_MS;
+export function registerProxyRoutes(app: ServiceApp, deps: ProxyDeps): void {
+  const { context, upstreams, policies, publicRoutes, rateLimiter, metrics } = deps;
   const bodyLimit = context.config.BODY_LIMIT_BYTES;
 
   app.register(async (scope) => {
@@ -64,51 +243,40 @@ export function registerProxyRoutes(
 
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
       const { service } = request.params as { service: string };
-      if (!context.discovery.services().includes(service)) {
+      // The gateway never routes to itself: that would loop.
+      const upstream = service === context.name ? undefined : upstreams.get(service);
+      if (upstream === undefined) {
         throw GatewayErrors.unknownService(`No service named ${service} is known to the gateway`);
       }
-      if (!publicRoutes.has(request.method, request.url)) await context.auth.authenticate(request);
-      const origin = pools.pick(service, context.discovery.instances(service));
-      if (!origin)
-        throw GatewayErrors.upstreamDown(`${service} has no instance`, {
-          headers: { 'retry-after': '1' },
-        });
+      if (!publicRoutes.has(request.method, request.url)) {
+        try {
+          await deps.authenticate(request);
+        } catch (error) {
+          // Guessing tokens still spends the client address's tokens.
+          await rateLimiter?.check(request, reply, true);
+          throw error;
+        }
+      }
+      await rateLimiter?.check(request, reply);
+      if (upstream.inFlight >= upstream.maxConcurrent) {
+        metrics.bulkheadRejections.inc({ upstream: service });
+        throw GatewayErrors.upstreamBusy(
+          `${service} has ${upstream.maxConcurrent} requests in flight already`,
+          { headers: { 'retry-after': '1' } },
+        );
+      }
 
       const declared = Number(request.headers['content-length'] ?? 0);
       if (declared > bodyLimit)
         throw PlatformErrors.payloadTooLarge(`Request body exceeds ${bodyLimit} bytes`);
       const incoming = request.body as IncomingMessage | undefined;
-      const body = incoming ? limitBody(incoming, bodyLimit) : undefined;
-
-      const abort = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) abort.abort();
-      });
-      let bodyError: unknown;
-      body?.once('error', (error) => {
-        bodyError = error;
-      });
-      try {
-        const upstream = await pools.pool(origin).request({
-          method: request.method as 'GET',
-          path: request.url,
-          headers: upstreamRequestHeaders(request.headers, {
-            requestId: request.id,
-            traceId: traceIdOf(request.raw),
-            clientIp: request.ip,
-            protocol: request.protocol,
-            host: request.headers.host,
-          }),
-          body,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-          signal: abort.signal,
-        });
-        reply.code(upstream.statusCode).headers(downstreamResponseHeaders(upstream.headers));
-        return reply.send(upstream.body);
-      } catch (error) {
-        throw upstreamError(service, bodyError ?? error, timeoutMs);
-      }
+      const body =
+        incoming !== undefined &&
+        (declared > 0 || request.headers['transfer-encoding'] !== undefined)
+          ? new RequestBody(incoming, bodyLimit)
+          : undefined;
+      const policy = policies.resolve(service, request.method, request.url);
+      return new Exchange(deps, request, reply, upstream, policy).run(body);
     };
 
     scope.route({

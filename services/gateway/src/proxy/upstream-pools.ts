@@ -7,7 +7,6 @@ import { Pool } from 'undici';
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
   readonly #connections: number;
-  readonly #cursor = new Map<string, number>();
 
   constructor(connections: number) {
     this.#connections = connections;
@@ -22,12 +21,12 @@ export class UpstreamPools {
     return pool;
   }
 
-  /** Round-robin over the instances of a service; smarter balancing comes with discovery. */
-  pick(service: string, instances: string[]): string | undefined {
-    if (instances.length === 0) return undefined;
-    const next = ((this.#cursor.get(service) ?? -1) + 1) % instances.length;
-    this.#cursor.set(service, next);
-    return instances[next];
+  /** An instance discovery no longer lists: its requests in flight finish, then it closes. */
+  release(origin: string): void {
+    const pool = this.#pools.get(origin);
+    if (!pool) return;
+    this.#pools.delete(origin);
+    pool.close().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -66,14 +66,18 @@ export function json(res: ServerResponse, status: number, value: unknown): void 
  */
 export async function buildGateway(
   t: After,
-  table: Record<string, string | string[]>,
+  table: Record<string, string | string[]> | Discovery,
   env: Record<string, string> = {},
 ) {
-  const discovery: Discovery = new StaticDiscovery(table);
+  const discovery: Discovery =
+    typeof (table as Discovery).instances === 'function'
+      ? (table as Discovery)
+      : new StaticDiscovery(table as Record<string, string | string[]>);
   const issuer = await startIssuer(t);
   const gateway = await buildTestService(t, service, {
     discovery,
-    env: { AUTH_JWKS_URL: issuer.jwksUrl, ...env },
+    // Active health checks off unless a test asks: their probes would show up in `seen`.
+    env: { AUTH_JWKS_URL: issuer.jwksUrl, GATEWAY_HEALTH_CHECK_INTERVAL_MS: '0', ...env },
   });
   return Object.assign(gateway, { issuer, authorization: `Bearer ${issuer.sign()}` });
 }
@@ -81,7 +85,7 @@ export async function buildGateway(
 /** The gateway listening on a real port, with an undici client to call it through. */
 export async function listenGateway(
   t: After,
-  table: Record<string, string | string[]>,
+  table: Record<string, string | string[]> | Discovery,
   env: Record<string, string> = {},
 ) {
   let server: Server | undefined;
