@@ -64,6 +64,7 @@ export const PlatformErrors = {
   validation: defineError('VALIDATION_FAILED', 400, 'Request validation failed'),
   malformedBody: defineError('MALFORMED_BODY', 400, 'Malformed request body'),
   badRequest: defineError('BAD_REQUEST', 400, 'Bad request'),
+  invalidCursor: defineError('INVALID_CURSOR', 400, 'Invalid pagination cursor'),
   unauthorized: defineError('UNAUTHORIZED', 401, 'Authentication required'),
   forbidden: defineError('FORBIDDEN', 403, 'Forbidden'),
   notFound: defineError('NOT_FOUND', 404, 'Not found'),

@@ -30,6 +30,7 @@ export * from './http/index.ts';
 export { requestIdOf, traceIdOf } from './http/trace-context.ts';
 export { loggerOptions } from './logger.ts';
 export * from './outbox/index.ts';
+export * from './pagination/keyset-cursor.ts';
 export { PROBLEM_CONTENT_TYPE, type Problem, problemType, sendProblem } from './problem.ts';
 export { type EmbeddedPlatform, runEmbedded, startEmbedded } from './runtime/run-embedded.ts';
 export { exitOnStartFailure, runService } from './runtime/run-service.ts';

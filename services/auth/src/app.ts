@@ -4,7 +4,6 @@ import type { AuthDb } from './data/schema.ts';
 import { parseEmailList } from './domain/credentials.ts';
 import type { AuthDeps } from './domain/deps.ts';
 import { EMBEDDED_OPERATOR_EMAIL, ensureEmbeddedOperator } from './domain/operator-account.ts';
-import { contractChecked } from './events/contract-checked.ts';
 import { applyUserDeleted, USER_DELETED } from './events/user-deleted.ts';
 import { clientIpResolver } from './routes/client-ip.ts';
 import { registerInvitationRoutes, registerJwksRoute } from './routes/invitation-routes.ts';
@@ -31,7 +30,7 @@ export const service: ServiceDefinition<AuthConfigProperties, AuthDb> = {
     const ring = await loadKeyRing(config, log);
     const deps: AuthDeps = {
       database: db,
-      events: contractChecked(events),
+      events,
       passwords: new PasswordHasher({
         memoryKib: config.AUTH_ARGON2_MEMORY_KIB,
         passes: config.AUTH_ARGON2_PASSES,

@@ -31,7 +31,7 @@ describe('the todo cache across two instances sharing Redis', {
     const env = {
       LATTICE_MODE: 'distributed',
       REDIS_URL: redisUrl,
-      AUTH_JWKS_URL: jwks.url,
+      AUTH_JWKS_URL: jwks.jwksUrl,
       LOG_LEVEL: 'silent',
     };
     for (let i = 0; i < 2; i++)
@@ -41,7 +41,7 @@ describe('the todo cache across two instances sharing Redis', {
     for (const instance of instances) await instance.close();
     await bus?.close();
     await database?.cleanup();
-    await new Promise((resolve) => jwks?.server.close(resolve));
+    await jwks?.close();
   });
 
   test('a write on one instance is seen at once by the other, whose cache held the old todo', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { createSigningKey } from '@lattice/platform/testing';
 import { accessToken, addTodo, call, newUser, type TodosService } from './support/harness.ts';
 
 export function crudBehaviours(svc: () => TodosService): void {
@@ -43,7 +44,7 @@ export function crudBehaviours(svc: () => TodosService): void {
 
     test('every route answers 401 without a token, or with one signed by another key', async () => {
       const user = await newUser();
-      const forged = await accessToken(user, {}, generateKeyPairSync('ed25519').privateKey);
+      const forged = await accessToken(user, {}, await createSigningKey());
       const id = randomUUID();
       const routes = [
         ['GET', ''],

@@ -1,8 +1,9 @@
 // Pure functions with many edge cases, tested directly; everything else goes through HTTP.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeCursor, encodeCursor } from '../src/domain/cursor.ts';
+import { decodeKeysetCursor, encodeKeysetCursor } from '@lattice/platform';
 import { canonicalJson, requestHash } from '../src/domain/idempotency.ts';
+import { TodosErrors } from '../src/errors.ts';
 import { etagOf, noneMatch, preconditionOf } from '../src/routes/etags.ts';
 
 describe('cursor', () => {
@@ -11,9 +12,9 @@ describe('cursor', () => {
       createdAt: new Date('2025-01-02T03:04:05.678Z'),
       id: '0195f3a0-7b1c-7000-8000-000000000001',
     };
-    const cursor = encodeCursor(position);
+    const cursor = encodeKeysetCursor(position);
     assert.match(cursor, /^[A-Za-z0-9_-]+$/);
-    assert.deepEqual(decodeCursor(cursor), position);
+    assert.deepEqual(decodeKeysetCursor(cursor, TodosErrors.invalidCursor), position);
   });
 
   test('refuses what it did not write, naming querystring.cursor', () => {
@@ -27,7 +28,7 @@ describe('cursor', () => {
       encode([42, '0195f3a0-7b1c-7000-8000-000000000001']),
     ]) {
       assert.throws(
-        () => decodeCursor(cursor),
+        () => decodeKeysetCursor(cursor, TodosErrors.invalidCursor),
         (error: { code?: string; extensions?: { errors: Array<{ field: string }> } }) =>
           error.code === 'TODOS_INVALID_CURSOR' &&
           error.extensions?.errors[0]?.field === 'querystring.cursor',

@@ -3,7 +3,6 @@ import { type UsersConfigProperties, usersConfig } from './config.ts';
 import type { UsersDb } from './data/schema.ts';
 import type { UsersDeps } from './domain/deps.ts';
 import { canonicalLocale, canonicalTimeZone } from './domain/preferences.ts';
-import { contractChecked } from './events/contract-checked.ts';
 import { applyUserRegistered, USER_REGISTERED } from './events/user-registered.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerMeRoutes } from './routes/me-routes.ts';
@@ -17,7 +16,7 @@ export const service: ServiceDefinition<UsersConfigProperties, UsersDb> = {
   routes(app, { config, db, events, auth }) {
     const deps: UsersDeps = {
       database: db,
-      events: contractChecked(events),
+      events,
       defaults: {
         locale: defaultOrStop('USERS_DEFAULT_LOCALE', canonicalLocale(config.USERS_DEFAULT_LOCALE)),
         timezone: defaultOrStop(

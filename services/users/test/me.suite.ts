@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { createSigningKey } from '@lattice/platform/testing';
 import {
   accessToken,
   addUser,
@@ -55,7 +56,7 @@ export function meBehaviours(svc: () => UsersService): void {
 
     test('every route answers 401 without a token, or with one signed by another key', async () => {
       const user = await addUser(svc(), { roles: ['admin'] });
-      const forged = await accessToken(user, {}, generateKeyPairSync('ed25519').privateKey);
+      const forged = await accessToken(user, {}, await createSigningKey());
       const routes = [
         ['GET', '/me'],
         ['PATCH', '/me'],

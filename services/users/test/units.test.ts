@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { decodeCursor, encodeCursor } from '../src/domain/cursor.ts';
+import { decodeKeysetCursor, encodeKeysetCursor } from '@lattice/platform';
 import { canonicalLocale, canonicalTimeZone } from '../src/domain/preferences.ts';
+import { UsersErrors } from '../src/errors.ts';
 
 describe('cursor', () => {
   test('round-trips the position of the last item, opaque and URL-safe', () => {
     const position = { createdAt: new Date('2025-05-06T07:08:09.123Z'), id: randomUUID() };
-    const cursor = encodeCursor(position);
+    const cursor = encodeKeysetCursor(position);
     assert.match(cursor, /^[A-Za-z0-9_-]+$/);
-    assert.deepEqual(decodeCursor(cursor), position);
+    assert.deepEqual(decodeKeysetCursor(cursor, UsersErrors.invalidCursor), position);
   });
 
   test('refuses what it did not write', () => {
@@ -25,7 +26,7 @@ describe('cursor', () => {
       encode(['2025-01-01T00:00:00.000Z', id, 'extra']),
     ]) {
       assert.throws(
-        () => decodeCursor(cursor),
+        () => decodeKeysetCursor(cursor, UsersErrors.invalidCursor),
         (error: { code?: string; status?: number }) =>
           error.code === 'USERS_INVALID_CURSOR' && error.status === 400,
         cursor,

@@ -12,3 +12,14 @@ export {
   type TestDatabase,
   type TestServiceOptions,
 } from './test-service.ts';
+export {
+  createSigningKey,
+  type SigningKey,
+  type SignOptions,
+  signAccessToken,
+  TEST_TOKEN_AUDIENCE,
+  TEST_TOKEN_ISSUER,
+  type TestCaller,
+  type TestTokenIssuer,
+  testTokenIssuer,
+} from './token-issuer.ts';

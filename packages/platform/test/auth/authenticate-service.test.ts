@@ -15,9 +15,10 @@ const reports: ServiceDefinition = {
 };
 
 const serviceToken = (issuer: Issuer, audience = 'urn:lattice:service:reports') =>
-  issuer.sign({
-    claims: { sub: 'service:notifications', aud: audience, tid: undefined, roles: undefined },
-  });
+  issuer.sign(
+    {},
+    { sub: 'service:notifications', aud: audience, tid: undefined, roles: undefined },
+  );
 
 describe('authenticateService on a service-only route', () => {
   test('a service token for this service is accepted; a user token or another callee is 401', async (t) => {

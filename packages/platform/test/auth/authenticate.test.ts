@@ -71,9 +71,7 @@ describe('authenticate and requireRole on a service route', () => {
   test('a valid token reaches the handler with request.identity; the scheme is case-insensitive', async (t) => {
     const issuer = await startIssuer(t);
     const service = await buildGuarded(t, issuer);
-    const token = await issuer.sign({
-      claims: { sub: 'user-7', tid: 'tenant-7', roles: ['member'] },
-    });
+    const token = await issuer.sign({ userId: 'user-7', tenantId: 'tenant-7', roles: ['member'] });
 
     for (const scheme of ['Bearer', 'bearer']) {
       const res = await service.app.inject({
@@ -114,7 +112,7 @@ describe('authenticate and requireRole on a service route', () => {
         method: 'GET',
         url: '/admin',
         headers: roles
-          ? { authorization: `Bearer ${await issuer.sign({ claims: { roles, tid: 't-1' } })}` }
+          ? { authorization: `Bearer ${await issuer.sign({ roles, tenantId: 't-1' })}` }
           : {},
       });
 

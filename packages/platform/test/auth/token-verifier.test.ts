@@ -38,9 +38,10 @@ async function refusingUrl(): Promise<string> {
 describe('token verifier', () => {
   test('a token signed like the auth service verifies into the identity', async (t) => {
     const issuer = await startIssuer(t);
-    const token = await issuer.sign({
-      claims: { sub: 'user-1', tid: 'tenant-1', roles: ['admin'], jti: 'jti-1' },
-    });
+    const token = await issuer.sign(
+      { userId: 'user-1', tenantId: 'tenant-1', roles: ['admin'] },
+      { jti: 'jti-1' },
+    );
 
     const identity = await verifierFor(issuer).verify(token);
 
@@ -71,7 +72,7 @@ describe('token verifier', () => {
   test('an expired token says it expired', async (t) => {
     const issuer = await startIssuer(t);
     const now = Math.floor(Date.now() / 1000);
-    const token = await issuer.sign({ claims: { iat: now - 1_000, exp: now - 60 } });
+    const token = await issuer.sign({}, { iat: now - 1_000, exp: now - 60 });
 
     const error = await rejection(verifierFor(issuer).verify(token), 401);
 
@@ -81,7 +82,7 @@ describe('token verifier', () => {
   test('a token expired by less than the clock tolerance still verifies', async (t) => {
     const issuer = await startIssuer(t);
     const now = Math.floor(Date.now() / 1000);
-    const token = await issuer.sign({ claims: { iat: now - 900, exp: now - 2 } });
+    const token = await issuer.sign({}, { iat: now - 900, exp: now - 2 });
 
     assert.ok(await verifierFor(issuer).verify(token));
   });
@@ -105,11 +106,11 @@ describe('key rotation', () => {
     assert.equal(issuer.fetches, 1);
 
     const next = await createSigningKey();
-    await rejection(verifier.verify(await issuer.sign({ key: next })), 401);
+    await rejection(verifier.verify(await issuer.sign({}, {}, { key: next })), 401);
     assert.equal(issuer.fetches, 2, 'refetched once for the unknown kid');
 
     issuer.publish(next);
-    const identity = await verifier.verify(await issuer.sign({ key: next }));
+    const identity = await verifier.verify(await issuer.sign({}, {}, { key: next }));
     assert.ok(identity.userId);
     assert.equal(issuer.fetches, 3);
 
@@ -125,7 +126,7 @@ describe('key rotation', () => {
 
     const stranger = await createSigningKey();
     for (let i = 0; i < 10; i++) {
-      await rejection(verifier.verify(await issuer.sign({ key: stranger })), 401);
+      await rejection(verifier.verify(await issuer.sign({}, {}, { key: stranger })), 401);
     }
 
     assert.equal(issuer.fetches, 1);
@@ -179,7 +180,7 @@ describe('when the key set cannot be fetched', () => {
     assert.equal(issuer.fetches, fetchesWhenDown, 'no fetch again within the cooldown');
 
     const next = await createSigningKey();
-    await rejection(verifier.verify(await issuer.sign({ key: next })), 503);
+    await rejection(verifier.verify(await issuer.sign({}, {}, { key: next })), 503);
   });
 
   test('once the auth service is back the key set is fetched again', async (t) => {

@@ -1,6 +1,6 @@
+import { decodeKeysetCursor, encodeKeysetCursor } from '@lattice/platform';
 import { type Owner, ownerTodos } from '../data/todos.ts';
 import { TodosErrors } from '../errors.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { TodosDeps } from './deps.ts';
 import { cachedTodo } from './todo-cache.ts';
 import { type Todo, toTodo } from './todo-view.ts';
@@ -24,7 +24,10 @@ export async function listTodos(
   caller: Owner,
   request: ListRequest,
 ): Promise<TodoPage> {
-  const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  const after =
+    request.cursor === undefined
+      ? undefined
+      : decodeKeysetCursor(request.cursor, TodosErrors.invalidCursor);
   // One row more than asked tells whether another page exists without a count query.
   const rows = await ownerTodos(deps.database.db, caller).listLive(
     request.limit + 1,
@@ -37,7 +40,7 @@ export async function listTodos(
     items: items.map(toTodo),
     nextCursor:
       rows.length > request.limit && last
-        ? encodeCursor({ createdAt: last.created_at, id: last.id })
+        ? encodeKeysetCursor({ createdAt: last.created_at, id: last.id })
         : null,
   };
 }

@@ -1,6 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -9,8 +7,16 @@ import {
   EmbeddedBus,
   type ServiceInstance,
 } from '@lattice/platform';
-import { buildTestService, type DatabaseKind, needs } from '@lattice/platform/testing';
-import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
+import {
+  buildTestService,
+  createSigningKey,
+  type DatabaseKind,
+  needs,
+  type SigningKey,
+  signAccessToken,
+  type TestTokenIssuer,
+  testTokenIssuer,
+} from '@lattice/platform/testing';
 import { service } from '../../src/app.ts';
 import type { TodosConfigProperties } from '../../src/config.ts';
 import type { TodosDb } from '../../src/data/schema.ts';
@@ -27,10 +33,8 @@ export const databases: Array<{ kind: DatabaseKind; skip: string | false }> = [
   { kind: 'postgres', skip: needs('postgres') },
 ];
 
-const ISSUER = 'urn:lattice:auth';
-const AUDIENCE = 'urn:lattice:api';
 // Stands in for the auth service's signing key: the todos service only ever sees its JWKS.
-const signingKey = generateKeyPairSync('ed25519');
+const signingKey = await createSigningKey();
 
 export interface Caller {
   userId: string;
@@ -43,22 +47,12 @@ export interface TestUser extends Caller {
 }
 
 /** Signs an access token the way the auth service does; `claims` overrides any claim. */
-export async function accessToken(
+export function accessToken(
   caller: Caller,
   claims: Record<string, unknown> = {},
-  key = signingKey.privateKey,
+  key: SigningKey = signingKey,
 ): Promise<string> {
-  const jwk = await exportJWK(signingKey.publicKey);
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tid: caller.tenantId, roles: caller.roles, ...claims })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: await calculateJwkThumbprint(jwk) })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject(caller.userId)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + 900)
-    .sign(key);
+  return signAccessToken(key, caller, claims);
 }
 
 /** A user with a token; a fresh tenant unless one is given, so tests never see each other's data. */
@@ -72,17 +66,8 @@ export async function newUser(options: { tenantId?: string; userId?: string } = 
 }
 
 /** A real HTTP server publishing the key set, as the auth service does, on a free port. */
-export async function serveJwks(): Promise<{ url: string; server: Server }> {
-  const jwk = await exportJWK(signingKey.publicKey);
-  const body = JSON.stringify({
-    keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'EdDSA', use: 'sig' }],
-  });
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/v1/auth/.well-known/jwks.json`, server };
+export function serveJwks(): Promise<TestTokenIssuer> {
+  return testTokenIssuer({ key: signingKey });
 }
 
 /**
@@ -96,14 +81,14 @@ export function sharedTodosService(kind: DatabaseKind): () => TodosService {
   let instance: TodosService | undefined;
   before(async () => {
     const jwks = await serveJwks();
-    cleanups.push(() => new Promise((resolve) => jwks.server.close(resolve)));
+    cleanups.push(() => jwks.close());
     const bus = new EmbeddedBus();
     cleanups.push(() => bus.close());
     const collector = { after: (fn: unknown) => void cleanups.push(fn as () => unknown) };
     const built = await buildTestService(collector as never, service, {
       db: kind,
       embeddedBus: bus,
-      env: { AUTH_JWKS_URL: jwks.url },
+      env: { AUTH_JWKS_URL: jwks.jwksUrl },
     });
     instance = Object.assign(built, { bus });
   });

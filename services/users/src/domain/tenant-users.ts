@@ -1,8 +1,7 @@
-import type { Identity } from '@lattice/platform';
+import { decodeKeysetCursor, encodeKeysetCursor, type Identity } from '@lattice/platform';
 import { UsersErrors } from '../errors.ts';
 import { userDeleted } from '../events/user-deleted.ts';
 import { callerProfiles, sameUser } from './caller.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import type { UsersDeps } from './deps.ts';
 import { type Profile, toProfile } from './profile-view.ts';
 
@@ -18,7 +17,10 @@ export async function listTenantUsers(
   caller: Identity,
   page: { limit: number; cursor?: string },
 ): Promise<UserPage> {
-  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+  const after =
+    page.cursor === undefined
+      ? undefined
+      : decodeKeysetCursor(page.cursor, UsersErrors.invalidCursor);
   // One row more than asked tells whether another page exists without a count query.
   const rows = await callerProfiles(deps.database.db, caller).listLive(page.limit + 1, after);
   const items = rows.slice(0, page.limit);
@@ -27,7 +29,7 @@ export async function listTenantUsers(
     items: items.map((row) => toProfile(row, deps.defaults)),
     nextCursor:
       rows.length > page.limit && last
-        ? encodeCursor({ createdAt: last.created_at, id: last.id })
+        ? encodeKeysetCursor({ createdAt: last.created_at, id: last.id })
         : null,
   };
 }

@@ -1,6 +1,4 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import {
   type CloudEvent,
@@ -8,8 +6,15 @@ import {
   EmbeddedBus,
   type ServiceInstance,
 } from '@lattice/platform';
-import { buildTestService, type DatabaseKind, needs } from '@lattice/platform/testing';
-import { calculateJwkThumbprint, exportJWK, SignJWT } from 'jose';
+import {
+  buildTestService,
+  createSigningKey,
+  type DatabaseKind,
+  needs,
+  type SigningKey,
+  signAccessToken,
+  testTokenIssuer,
+} from '@lattice/platform/testing';
 import { sql } from 'kysely';
 import { service } from '../../src/app.ts';
 import type { UsersConfigProperties } from '../../src/config.ts';
@@ -25,10 +30,8 @@ export const databases: Array<{ kind: DatabaseKind; skip: string | false }> = [
   { kind: 'postgres', skip: needs('postgres') },
 ];
 
-const ISSUER = 'urn:lattice:auth';
-const AUDIENCE = 'urn:lattice:api';
 // Stands in for the auth service's signing key: the users service only ever sees its JWKS.
-const signingKey = generateKeyPairSync('ed25519');
+const signingKey = await createSigningKey();
 
 export interface Caller {
   userId: string;
@@ -37,36 +40,12 @@ export interface Caller {
 }
 
 /** Signs an access token the way the auth service does; `claims` overrides any claim. */
-export async function accessToken(
+export function accessToken(
   caller: Caller,
   claims: Record<string, unknown> = {},
-  key = signingKey.privateKey,
+  key: SigningKey = signingKey,
 ): Promise<string> {
-  const jwk = await exportJWK(signingKey.publicKey);
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tid: caller.tenantId, roles: caller.roles, ...claims })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: await calculateJwkThumbprint(jwk) })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject(caller.userId)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + 900)
-    .sign(key);
-}
-
-/** A real HTTP server publishing the key set, as the auth service does, on a free port. */
-async function serveJwks(): Promise<{ url: string; server: Server }> {
-  const jwk = await exportJWK(signingKey.publicKey);
-  const body = JSON.stringify({
-    keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), alg: 'EdDSA', use: 'sig' }],
-  });
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/v1/auth/.well-known/jwks.json`, server };
+  return signAccessToken(key, caller, claims);
 }
 
 /**
@@ -77,8 +56,8 @@ export function sharedUsersService(kind: DatabaseKind): () => UsersService {
   const cleanups: Array<() => unknown> = [];
   let instance: UsersService | undefined;
   before(async () => {
-    const jwks = await serveJwks();
-    cleanups.push(() => new Promise((resolve) => jwks.server.close(resolve)));
+    const jwks = await testTokenIssuer({ key: signingKey });
+    cleanups.push(() => jwks.close());
     // A bus of its own: services built in one process would otherwise share the process's bus,
     // and the pglite and postgres instances would compete for each other's events. Retries are
     // quick so a poisoned event reaches the dead letters within a test.
@@ -88,7 +67,7 @@ export function sharedUsersService(kind: DatabaseKind): () => UsersService {
     const built = await buildTestService(collector as never, service, {
       db: kind,
       embeddedBus: bus,
-      env: { AUTH_JWKS_URL: jwks.url },
+      env: { AUTH_JWKS_URL: jwks.jwksUrl },
     });
     instance = Object.assign(built, { bus });
   });
