@@ -58,6 +58,11 @@ export interface EventBus {
   subscribe<T>(options: SubscribeOptions<T>): Promise<Subscription>;
   /** Resolves when the broker answers; used by readiness. */
   ping(): Promise<void>;
+  /**
+   * Events stored for `group` and not yet acknowledged (waiting or in flight), for metrics.
+   * Only brokers that keep that count offer it.
+   */
+  pending?(group: string): Promise<number>;
   /** Drains every subscription, then closes the connection. */
   close(): Promise<void>;
 }

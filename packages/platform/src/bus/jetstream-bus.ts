@@ -74,6 +74,8 @@ export class JetStreamBus implements EventBus {
   readonly #nc: NatsConnection;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  /** The streams each group consumes from, for `pending`. */
+  readonly #groupStreams = new Map<string, Set<string>>();
   readonly #options: JetStreamBusOptions;
   readonly #guard: SchemaGuard;
   readonly #retry: RetryPolicy;
@@ -141,6 +143,15 @@ export class JetStreamBus implements EventBus {
     await this.#js.publish(subject, payload, msgId ? { msgID: msgId } : {});
   }
 
+  async pending(group: string): Promise<number> {
+    let total = 0;
+    for (const stream of this.#groupStreams.get(group) ?? []) {
+      const info = await this.#jsm.consumers.info(stream, group);
+      total += info.num_pending + info.num_ack_pending;
+    }
+    return total;
+  }
+
   async subscribe<T>(options: SubscribeOptions<T>): Promise<Subscription> {
     this.#assertOpen();
     assertGroupName(options.group);
@@ -154,6 +165,8 @@ export class JetStreamBus implements EventBus {
     try {
       for (const [context, filters] of byContext) {
         const stream = await this.#ensureStream(context);
+        const streams = this.#groupStreams.get(options.group) ?? new Set<string>();
+        this.#groupStreams.set(options.group, streams.add(stream));
         await ensureConsumer(this.#jsm, stream, {
           group: options.group,
           filters,

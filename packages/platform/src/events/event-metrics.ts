@@ -8,6 +8,8 @@ export interface EventMetrics {
   relay: OutboxRelayObserver;
   /** Reads the outbox lag at each scrape. */
   trackLag(lag: () => Promise<OutboxLag>): void;
+  /** Reads each consumer group's pending count at each scrape, where the broker keeps one. */
+  trackPending(groups: string[], pending: ((group: string) => Promise<number>) | undefined): void;
 }
 
 /**
@@ -81,6 +83,25 @@ export function eventMetrics(registry: Registry): EventMetrics {
     },
   });
 
+  let pendingOf: { groups: string[]; read: (group: string) => Promise<number> } | undefined;
+  new Gauge({
+    name: 'lattice_events_consumer_pending',
+    help: 'Events stored for a consumer group and not yet acknowledged (distributed mode)',
+    labelNames: ['group'],
+    registers,
+    async collect() {
+      if (!pendingOf) return;
+      const { groups, read } = pendingOf;
+      await Promise.all(
+        groups.map(async (group) => {
+          // A broker that cannot answer now leaves the last value rather than failing the scrape.
+          const value = await read(group).catch(() => undefined);
+          if (value !== undefined) this.set({ group }, value);
+        }),
+      );
+    },
+  });
+
   return {
     bus: {
       published: (type) => published.inc({ type }),
@@ -95,6 +116,9 @@ export function eventMetrics(registry: Registry): EventMetrics {
     relay: { failed: () => relayFailures.inc() },
     trackLag: (read) => {
       lag = read;
+    },
+    trackPending: (groups, read) => {
+      if (read && groups.length > 0) pendingOf = { groups, read };
     },
   };
 }

@@ -72,6 +72,13 @@ export class ServiceEventsImpl implements ServiceEvents {
     return this.#consumers;
   }
 
+  /** The consumer group names this service subscribes with. */
+  groups(): string[] {
+    return this.#consumers.map(
+      (spec) => `${this.#groupPrefix}${consumerGroup(this.#service, spec.name)}`,
+    );
+  }
+
   async start(bus: EventBus, database: Database, log: FastifyBaseLogger): Promise<Subscription[]> {
     return Promise.all(
       this.#consumers.map((spec) => {

@@ -72,6 +72,11 @@ export async function startEvents(options: {
     observer: options.metrics.relay,
   });
   options.metrics.trackLag(() => relay.lag());
+  const bus = options.bus;
+  options.metrics.trackPending(
+    options.events.groups(),
+    bus.pending ? (group) => bus.pending!(group) : undefined,
+  );
   // Inbox rows older than the retention (longer than the broker's redelivery horizon and the
   // streams' max age) can no longer meet a duplicate; pruned hourly, from a random offset so
   // instances started together do not prune together.
