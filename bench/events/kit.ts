@@ -2,8 +2,8 @@
 // consuming service's database and bus, a benchmark event type, the writers and the effect.
 import { defineContract, type EventContract } from '@lattice/contracts';
 import {
+  batchingInbox,
   type CloudEvent,
-  consumeOnce,
   createEvent,
   type Database,
   DEAD_LETTER_STREAM,
@@ -180,11 +180,11 @@ export async function openKit(options: KitOptions): Promise<Kit> {
       await Promise.all(Array.from({ length: options.writers }, (_, i) => writer(i)));
       return transactions;
     },
-    apply: (event) =>
-      consumeOnce(consumerDb, 'bench', event.id, async (trx) => {
-        await sql`INSERT INTO bench_effect (event_id, aggregate, seq)
-          VALUES (${event.id}, ${event.subject}, ${event.data.seq})`.execute(trx);
-      }),
+    // As a service's consumer does (context.events.consume): the batching inbox.
+    apply: batchingInbox(consumerDb, 'bench', async (event: CloudEvent<Item>, trx) => {
+      await sql`INSERT INTO bench_effect (event_id, aggregate, seq)
+        VALUES (${event.id}, ${event.subject}, ${event.data.seq})`.execute(trx);
+    }),
     async effects() {
       const rows = await sql<{
         n: number;

@@ -27,7 +27,7 @@ const settings = {
   inFlight: positive('BENCH_EVENTS_IN_FLIGHT', 256),
   writers: positive('BENCH_EVENTS_WRITERS', 4),
   maxPerTransaction: positive('BENCH_EVENTS_MAX_PER_TX', 10),
-  concurrency: positive('BENCH_EVENTS_CONCURRENCY', 16),
+  concurrency: positive('BENCH_EVENTS_CONCURRENCY', 32), // the kit's default for consumers
   relayBatchSize: process.env.BENCH_EVENTS_RELAY_BATCH
     ? positive('BENCH_EVENTS_RELAY_BATCH', 100)
     : undefined,

@@ -6,7 +6,9 @@ import { SchemaGuard } from '../bus/schema-guard.ts';
 import { subjectOfType } from '../bus/subjects.ts';
 import type { Database } from '../db/database.ts';
 import { enqueue } from '../outbox/enqueue.ts';
-import { consumeOnce } from '../outbox/inbox.ts';
+import { batchingInbox } from '../outbox/inbox-batch.ts';
+
+const DEFAULT_CONSUMER_CONCURRENCY = 32;
 
 export interface ConsumerSpec<T = any, DB = any> {
   /** Names the consumer group `<service>_<name>` (NATS durable names allow no dots) and its inbox records. */
@@ -83,15 +85,18 @@ export class ServiceEventsImpl implements ServiceEvents {
     return Promise.all(
       this.#consumers.map((spec) => {
         const group = `${this.#groupPrefix}${consumerGroup(this.#service, spec.name)}`;
+        const apply = batchingInbox(database, group, (event: CloudEvent, trx) =>
+          spec.handler(event, trx),
+        );
         return bus.subscribe({
           group,
           subjects: spec.types.map(subjectOfType),
           ...(spec.maxDeliver ? { maxDeliver: spec.maxDeliver } : {}),
-          ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
+          // Several events in flight let the inbox apply them in one transaction; the bus still
+          // hands over one subject's events one after another.
+          concurrency: spec.concurrency ?? DEFAULT_CONSUMER_CONCURRENCY,
           handler: async ({ event, attempt }) => {
-            const applied = await consumeOnce(database, group, event.id, (trx) =>
-              spec.handler(event, trx),
-            );
+            const applied = await apply(event);
             if (!applied)
               log.debug({ group, eventId: event.id, attempt }, 'duplicate event skipped');
           },

@@ -5,6 +5,7 @@ export {
   idempotentHandler,
   pruneInbox,
 } from './inbox.ts';
+export { type BatchingInboxOptions, batchingInbox } from './inbox-batch.ts';
 export { type Listen, type PostgresListenOptions, pgliteListen, postgresListen } from './listen.ts';
 export { inboxMigration, outboxMigration, outboxMigrations } from './migrations.ts';
 export {

@@ -1,0 +1,85 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { consumeOnce } from './inbox.ts';
+
+interface Pending<E> {
+  id: string;
+  event: E;
+  resolve: (applied: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface BatchingInboxOptions {
+  /** Most events applied in one transaction. */
+  maxBatch?: number;
+}
+
+/**
+ * `consumeOnce` for many deliveries at a time: events handed over while a batch is being
+ * applied wait for the next one, and a batch records every id and applies every fresh effect
+ * in ONE transaction — the per-event transaction is what limits a consumer's throughput.
+ * Each delivery still resolves only once its effect is committed, so the bus acks nothing
+ * early, and per-subject order holds (the bus hands over a subject's next event only after the
+ * previous one resolved). If a batch fails, its events are applied one by one, so only the
+ * event that really fails is retried by the broker.
+ */
+export function batchingInbox<DB, E extends { id: string }>(
+  database: Database<DB>,
+  consumer: string,
+  effect: (event: E, trx: Transaction<DB>) => Promise<void>,
+  options: BatchingInboxOptions = {},
+): (event: E) => Promise<boolean> {
+  const maxBatch = options.maxBatch ?? 100;
+  let queue: Pending<E>[] = [];
+  let running = false;
+
+  const applyBatch = async (batch: Pending<E>[]): Promise<void> => {
+    try {
+      const applied = await database.transaction(async (trx) => {
+        const ids = [...new Set(batch.map((p) => p.id))];
+        const inserted = await sql<{ event_id: string }>`INSERT INTO inbox (consumer, event_id)
+          SELECT ${consumer}, unnest(${ids}::text[]) ON CONFLICT DO NOTHING RETURNING event_id`.execute(
+          trx,
+        );
+        const fresh = new Set(inserted.rows.map((r) => r.event_id));
+        const done = new Set<Pending<E>>();
+        for (const pending of batch) {
+          // A duplicate within the batch, or an id already recorded, changes nothing.
+          if (!fresh.delete(pending.id)) continue;
+          await effect(pending.event, trx);
+          done.add(pending);
+        }
+        return done;
+      });
+      for (const pending of batch) pending.resolve(applied.has(pending));
+    } catch {
+      for (const pending of batch) {
+        await consumeOnce(database, consumer, pending.id, (trx) => effect(pending.event, trx)).then(
+          pending.resolve,
+          pending.reject,
+        );
+      }
+    }
+  };
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+        await applyBatch(batch);
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  return (event) =>
+    new Promise<boolean>((resolve, reject) => {
+      queue.push({ id: event.id, event, resolve, reject });
+      // The first waiting delivery starts a batch on the next turn, so deliveries handed over
+      // together share it.
+      if (!running) setImmediate(() => void (running ? undefined : drain()));
+    });
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { sql } from 'kysely';
+import { migrate } from '../../src/db/migrations.ts';
+import { batchingInbox } from '../../src/outbox/inbox-batch.ts';
+import { outboxMigrations } from '../../src/outbox/migrations.ts';
+import { createTestDatabase, type DatabaseKind, needs } from '../../src/testing/index.ts';
+
+for (const kind of ['pglite', 'postgres'] as DatabaseKind[]) {
+  test(`a batch applies each fresh event once, skips duplicates, and isolates a failing one (${kind})`, {
+    skip: kind === 'postgres' && needs('postgres'),
+  }, async (t) => {
+    const { database, cleanup } = await createTestDatabase(`inbox_batch_${kind}`, kind);
+    t.after(cleanup);
+    await migrate(database, [
+      ...outboxMigrations,
+      { name: '001_effects.sql', sql: 'CREATE TABLE effects (event_id text PRIMARY KEY);' },
+    ]);
+    const applied: string[] = [];
+    const apply = batchingInbox(
+      database,
+      'tests_batch',
+      async (event: { id: string; fail?: boolean }, trx) => {
+        if (event.fail) throw new Error('this one fails');
+        await sql`INSERT INTO effects (event_id) VALUES (${event.id})`.execute(trx);
+        applied.push(event.id);
+      },
+    );
+
+    const events = Array.from({ length: 10 }, () => ({ id: randomUUID() }));
+    const failing = { id: randomUUID(), fail: true };
+    const outcomes = await Promise.allSettled([
+      ...events.map((e) => apply(e)),
+      apply(events[0]!), // the same event twice in one batch
+      apply(failing),
+    ]);
+    const values = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : 'rejected'));
+    assert.deepEqual(values.slice(0, 10), Array(10).fill(true));
+    assert.equal(values[10], false, 'the duplicate in the batch changed nothing');
+    assert.equal(
+      values[11],
+      'rejected',
+      'only the failing event is refused, for the broker to retry',
+    );
+
+    const again = await Promise.all(events.map((e) => apply(e)));
+    assert.deepEqual(again, Array(10).fill(false), 'redeliveries are recognised');
+    const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM effects`.execute(
+      database.db,
+    );
+    assert.equal(rows.rows[0]?.n, 10);
+    const inbox = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM inbox WHERE consumer = 'tests_batch'`.execute(database.db);
+    assert.equal(inbox.rows[0]?.n, 10, 'the failed event left no inbox record');
+  });
+}
