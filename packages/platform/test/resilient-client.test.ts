@@ -154,31 +154,33 @@ describe('resilient HTTP client', () => {
   });
 
   test('an upstream slower than the timeout raises a 504-coded error', async () => {
+    // Margins are wide: on a loaded machine a request may take tens of milliseconds to arrive.
     const upstream = await startServer((_req, res) => {
-      setTimeout(() => json(res, 200, { late: true }), 400).unref();
+      setTimeout(() => json(res, 200, { late: true }), 5_000).unref();
     });
     const { http } = client({ baseUrl: upstream.url, retries: 0 });
 
     const started = Date.now();
-    await assert.rejects(http.get('/slow', { timeoutMs: 50 }), (error: AppError) => {
+    await assert.rejects(http.get('/slow', { timeoutMs: 300 }), (error: AppError) => {
       coded('UPSTREAM_TIMEOUT', 504)(error);
-      assert.equal(error.message, 'users did not answer within 50 ms');
+      assert.equal(error.message, 'users did not answer within 300 ms');
       return true;
     });
-    assert.ok(Date.now() - started < 300, 'the call gave up at its timeout');
-    assert.equal(upstream.hits, 1);
+    assert.ok(Date.now() - started < 3_000, 'the call gave up at its timeout, not at the answer');
+    assert.ok(upstream.hits <= 1, 'no retry with retries: 0');
   });
 
   test('a GET that times out is retried', async () => {
+    // The first request is never answered; every later one at once.
     const upstream = await startServer((_req, res) => {
       if (upstream.hits < 2) return;
       json(res, 200, { ok: true });
     });
-    const { http } = client({ baseUrl: upstream.url, timeoutMs: 50 });
+    const { http } = client({ baseUrl: upstream.url, timeoutMs: 300 });
 
     const response = await http.get('/flaky');
     assert.deepEqual(response.body, { ok: true });
-    assert.equal(upstream.hits, 2);
+    assert.ok(upstream.hits >= 2, 'the timed-out GET was sent again');
   });
 
   test('a GET answered 503 is retried until it succeeds', async () => {
