@@ -1,3 +1,4 @@
+export { eventually, outboxRows, watchBus } from './events.ts';
 export {
   type Infrastructure,
   infrastructure,

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { type CloudEvent, EmbeddedBus, type Env, type ServiceInstance } from '@lattice/platform';
-import { buildTestService, type DatabaseKind, needs } from '@lattice/platform/testing';
+import {
+  buildTestService,
+  type DatabaseKind,
+  eventually,
+  outboxRows as kitOutboxRows,
+  needs,
+  watchBus as watchKitBus,
+} from '@lattice/platform/testing';
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { sql } from 'kysely';
 import { service } from '../../src/app.ts';
@@ -125,58 +132,9 @@ export function stableProblem(body: string) {
   return rest;
 }
 
-/** Polls `check` until it answers something other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually };
 
-/**
- * Everything published on the service's bus on `subjects`, as a test consumer group sees it. A
- * new group reads the bus from its start, so events published before the call are included.
- */
-export async function watchBus(svc: AuthService, subjects: string[]) {
-  const seen: CloudEvent[] = [];
-  const subscription = await svc.bus.subscribe({
-    group: `test_${randomBytes(6).toString('hex')}`,
-    subjects,
-    handler: async ({ event }) => {
-      seen.push(event);
-    },
-  });
-  return {
-    seen,
-    /** The first event about `subject` (the CloudEvent subject: an aggregate id). */
-    about: (subject: string) =>
-      eventually(`an event about ${subject}`, async () => seen.find((e) => e.subject === subject)),
-    stop: () => subscription.drain(),
-  };
-}
+export const watchBus = (svc: AuthService, subjects: string[]) => watchKitBus(svc.bus, subjects);
 
-/** Rows of the kit's outbox about `aggregate` (the CloudEvent subject). */
-export async function outboxRows(svc: AuthService, aggregate: string) {
-  const { rows } = await sql<{
-    id: string;
-    aggregate: string;
-    type: string;
-    event: unknown;
-    sent_at: Date | null;
-  }>`SELECT id, aggregate, type, event, sent_at FROM outbox WHERE aggregate = ${aggregate}`.execute(
-    svc.context.db.db,
-  );
-  // pg parses jsonb; PGlite may hand back the text.
-  return rows.map((row) => ({
-    ...row,
-    event: (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as CloudEvent,
-  }));
-}
+export const outboxRows = (svc: AuthService, aggregate: string) =>
+  kitOutboxRows(svc.context.db, aggregate);

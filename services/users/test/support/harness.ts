@@ -10,10 +10,13 @@ import {
   buildTestService,
   createSigningKey,
   type DatabaseKind,
+  eventually,
   needs,
+  outboxRows,
   type SigningKey,
   signAccessToken,
   testTokenIssuer,
+  watchBus as watchKitBus,
 } from '@lattice/platform/testing';
 import { sql } from 'kysely';
 import { service } from '../../src/app.ts';
@@ -159,22 +162,6 @@ export function applyRegistration(svc: UsersService, event: CloudEvent) {
   return database(svc).transaction((trx) => applyUserRegistered(trx, event));
 }
 
-/** Polls `check` until it answers something other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Resolves once `consumer` (a group, e.g. `users_profiles`) has committed `eventId`'s effect. */
 export async function processed(svc: UsersService, consumer: string, eventId: string) {
   await eventually(`event ${eventId} processed by ${consumer}`, async () => {
@@ -186,42 +173,9 @@ export async function processed(svc: UsersService, consumer: string, eventId: st
   });
 }
 
-/**
- * Everything published on the service's bus on `subjects`, as a test consumer group sees it. A
- * new group reads the bus from its start, so events published before the call are included.
- */
-export async function watchBus(svc: UsersService, subjects: string[]) {
-  const seen: CloudEvent[] = [];
-  const subscription = await svc.bus.subscribe({
-    group: `test_${randomBytes(6).toString('hex')}`,
-    subjects,
-    handler: async ({ event }) => {
-      seen.push(event);
-    },
-  });
-  return {
-    seen,
-    /** The first event about `subject` (the CloudEvent subject: an aggregate id). */
-    about: (subject: string) =>
-      eventually(`an event about ${subject}`, async () => seen.find((e) => e.subject === subject)),
-    stop: () => subscription.drain(),
-  };
-}
+export { eventually };
 
-/** Rows of the kit's outbox about `aggregate` (the CloudEvent subject: a user id), sent or not. */
-export async function outboxEventsAbout(svc: UsersService, aggregate: string) {
-  const { rows } = await sql<{
-    id: string;
-    aggregate: string;
-    type: string;
-    event: unknown;
-    sent_at: Date | null;
-  }>`SELECT id, aggregate, type, event, sent_at FROM outbox WHERE aggregate = ${aggregate}`.execute(
-    database(svc).db,
-  );
-  return rows.map((row) => ({
-    ...row,
-    // pg parses jsonb; PGlite may hand back the text.
-    event: (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as CloudEvent,
-  }));
-}
+export const watchBus = (svc: UsersService, subjects: string[]) => watchKitBus(svc.bus, subjects);
+
+export const outboxEventsAbout = (svc: UsersService, aggregate: string) =>
+  outboxRows(database(svc), aggregate);
