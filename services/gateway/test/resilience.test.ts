@@ -240,7 +240,9 @@ describe('timeouts and bulkhead', () => {
     const slow = await send(gateway, 'GET', '/api/v1/reports/monthly');
 
     assert.equal(quick.statusCode, 504);
-    assert.ok(elapsed < 1_000, `answered after ${Math.round(elapsed)} ms`);
+    // Far below the default 30 s: the route's 100 ms applied (undici checks timeouts on a
+    // coarse timer, and a loaded machine adds more, so the bound leaves room for both).
+    assert.ok(elapsed < 5_000, `answered after ${Math.round(elapsed)} ms`);
     assert.equal(slow.statusCode, 200);
   });
 
