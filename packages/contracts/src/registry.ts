@@ -1,5 +1,7 @@
 import type { EventContract } from './contract.ts';
 import { authContracts } from './events/auth.ts';
+import { ordersContracts } from './events/orders.ts';
+import { paymentsContracts } from './events/payments.ts';
 import { todosContracts } from './events/todos.ts';
 import { usersContracts } from './events/users.ts';
 
@@ -8,6 +10,8 @@ export const publishedContracts: readonly EventContract[] = [
   ...authContracts,
   ...usersContracts,
   ...todosContracts,
+  ...ordersContracts,
+  ...paymentsContracts,
 ];
 
 const registry = new Map<string, EventContract>(publishedContracts.map((c) => [c.type, c]));

@@ -57,6 +57,13 @@ describe('the event contract registry', () => {
       rows.map((r) => r.type),
       [
         'lattice.auth.user.registered.v1',
+        'lattice.orders.order.cancelled.v1',
+        'lattice.orders.order.confirmed.v1',
+        'lattice.orders.order.placed.v1',
+        'lattice.orders.order.refund-requested.v1',
+        'lattice.payments.payment.failed.v1',
+        'lattice.payments.payment.refunded.v1',
+        'lattice.payments.payment.succeeded.v1',
         'lattice.todos.todo.completed.v1',
         'lattice.todos.todo.created.v1',
         'lattice.todos.todo.deleted.v1',
