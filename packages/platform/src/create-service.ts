@@ -277,6 +277,7 @@ export async function createService<P extends TProperties>(
     events: events ?? eventsWithoutDatabase(definition.name),
     discovery,
     cache,
+    metrics: registry,
     auth: {
       verifier,
       authenticate: authenticate(verifier),

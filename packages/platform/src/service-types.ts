@@ -6,6 +6,7 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Static, TObject, TProperties } from 'typebox';
 import type { authenticate, requireRole } from './auth/authenticate.ts';
 import type { authenticateService, ServiceTokens } from './auth/service-tokens.ts';
@@ -44,6 +45,12 @@ export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
   /** Read-through cache (L1 in-process; L2 Redis in distributed mode), namespaced to this service. */
   readonly cache: Cache;
   readonly readiness: Readiness;
+  /**
+   * This service's Prometheus registry (served at `/metrics`, labelled `service`): add business
+   * counters with `new Counter({ name, help, labelNames, registers: [context.metrics] })`.
+   * Labels must stay bounded: outcomes, channels, reasons — never ids.
+   */
+  readonly metrics: Registry;
   /** Access-token verification and RBAC pre-handlers for this service's routes. */
   readonly auth: {
     readonly verifier: TokenVerifier;
