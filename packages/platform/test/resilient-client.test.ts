@@ -235,6 +235,24 @@ describe('resilient HTTP client', () => {
     assert.equal(upstream.hits, 1);
   });
 
+  test('a POST with an Idempotency-Key answered 503 is retried with the same key and body', async () => {
+    const seen: Array<[string | string[] | undefined, string]> = [];
+    const upstream = await startServer((req, res, body) => {
+      seen.push([req.headers['idempotency-key'], body]);
+      if (upstream.hits <= 2) return json(res, 503, { title: 'busy' });
+      json(res, 201, { id: 'c1' });
+    });
+    const { http } = client({ baseUrl: upstream.url, retries: 2 });
+
+    const response = await http.post(
+      '/charges',
+      { amount: 5 },
+      { headers: { 'Idempotency-Key': 'k1' } },
+    );
+    assert.equal(response.status, 201);
+    assert.deepEqual(seen, Array(3).fill(['k1', '{"amount":5}']));
+  });
+
   test('a 500 and a 4xx are returned, not retried', async () => {
     const upstream = await startServer((req, res) => {
       if (req.url === '/boom') return json(res, 500, { title: 'oops' });

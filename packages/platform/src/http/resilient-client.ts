@@ -179,9 +179,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function request<T = unknown>(req: HttpRequest): Promise<HttpResponse<T>> {
     if (closed) throw PlatformErrors.shuttingDown(`${name} client is closed`);
     const method = req.method.toUpperCase();
-    const attempts = idempotentMethods.has(method) ? retries + 1 : 1;
     const timeoutMs = req.timeoutMs ?? defaultTimeoutMs;
     const encoded = encodeRequest(req);
+    // An Idempotency-Key makes a POST or PATCH safe to replay: the upstream applies it once.
+    const replayable = idempotentMethods.has(method) || encoded.headers['idempotency-key'];
+    const attempts = replayable ? retries + 1 : 1;
 
     async function pause(retry: number, hintMs: number | undefined, why: Record<string, unknown>) {
       const delayMs =
