@@ -3,6 +3,7 @@ import { gatewayConfig } from './config.ts';
 import { GatewayMetrics } from './gateway-metrics.ts';
 import { registerServicesRoute } from './ops/services-route.ts';
 import { registerProxyRoutes } from './proxy/proxy-routes.ts';
+import { RouteAliases } from './proxy/route-aliases.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { createRateLimiter } from './rate-limit/create-rate-limiter.ts';
 import { cachedAuthenticate } from './security/cached-authenticate.ts';
@@ -26,6 +27,7 @@ export const service: ServiceDefinition<(typeof gatewayConfig)['properties']> = 
   routes(app, context) {
     const config = context.config;
     const policies = new RoutePolicies(config);
+    const aliases = RouteAliases.parse(config.GATEWAY_ROUTE_ALIASES, context.name);
     const pools = new UpstreamPools(config.GATEWAY_CONNECTIONS_PER_UPSTREAM);
     let metrics: GatewayMetrics | undefined;
     const upstreams = new Upstreams({
@@ -96,11 +98,13 @@ export const service: ServiceDefinition<(typeof gatewayConfig)['properties']> = 
       authenticate,
       requireRole: context.auth.requireRole,
       rateLimits,
+      aliases,
     });
     registerProxyRoutes(app, {
       context,
       upstreams,
       policies,
+      aliases,
       publicRoutes: PublicRoutes.parse(config.GATEWAY_PUBLIC_ROUTES),
       authenticate,
       rateLimiter: limiter,

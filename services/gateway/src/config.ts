@@ -4,6 +4,7 @@ import { resilienceConfig } from './upstream/resilience-config.ts';
 
 const ROUTE = String.raw`[A-Z]+ /[^\s,]*`;
 const ORIGIN = String.raw`https?://[^\s,/]+`;
+const ALIAS = String.raw`[a-z][a-z0-9-]*\s*=\s*[a-z][a-z0-9-]*`;
 /** Comma-separated `item`s, spaces allowed around commas, or nothing at all. */
 export const listOf = (item: string) => `^\\s*(${item}(\\s*,\\s*${item})*)?\\s*$`;
 
@@ -31,6 +32,13 @@ export const gatewayConfig = Type.Object({
     default: DEFAULT_PUBLIC_ROUTES,
     description:
       'Routes reachable without an access token: comma-separated "METHOD /exact/path" (no query, no wildcard); every other /api/v1 route needs one',
+  }),
+  GATEWAY_ROUTE_ALIASES: Type.String({
+    // `none`, since an empty variable means "not set" (the default) to the config loader.
+    pattern: `^\\s*none\\s*$|${listOf(ALIAS)}`,
+    default: 'products=orders',
+    description:
+      'Path segments served by a service of another name: comma-separated <segment>=<service>; /api/v1/<segment>/... is forwarded unchanged to <service> (an alias wins over a service of the same name); none: no aliases',
   }),
   GATEWAY_TOKEN_CACHE_SIZE: Type.Integer({
     minimum: 0,

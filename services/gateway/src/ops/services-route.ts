@@ -1,5 +1,6 @@
 import { ROLES, type ServiceApp } from '@lattice/platform';
 import type { FastifyRequest } from 'fastify';
+import type { RouteAliases } from '../proxy/route-aliases.ts';
 import type { Upstreams } from '../upstream/upstreams.ts';
 
 export interface RateLimitState {
@@ -14,6 +15,7 @@ export interface ServicesRouteOptions {
   authenticate(request: FastifyRequest): Promise<void>;
   requireRole(...roles: string[]): (request: FastifyRequest) => Promise<void>;
   rateLimits(): RateLimitState;
+  aliases: RouteAliases;
 }
 
 /** A `performance.now()` deadline as wall-clock time, for people. */
@@ -40,8 +42,10 @@ export function registerServicesRoute(app: ServiceApp, options: ServicesRouteOpt
       const now = performance.now();
       return {
         rateLimits: options.rateLimits(),
+        aliases: options.aliases.toJSON(),
         services: upstreams.all(options.self).map((service) => ({
           name: service.name,
+          aliases: options.aliases.of(service.name),
           inFlight: service.inFlight,
           maxConcurrent: service.maxConcurrent,
           usableInstances: service.usableCount(),

@@ -17,6 +17,7 @@ import type { Upstreams } from '../upstream/upstreams.ts';
 import { hash32 } from '../util/hash.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { RequestBody } from './request-body.ts';
+import type { RouteAliases } from './route-aliases.ts';
 
 type GatewayContext = ServiceContext<(typeof gatewayConfig)['properties']>;
 
@@ -27,6 +28,7 @@ export interface ProxyDeps {
   context: GatewayContext;
   upstreams: Upstreams;
   policies: RoutePolicies;
+  aliases: RouteAliases;
   publicRoutes: PublicRoutes;
   authenticate(request: FastifyRequest): Promise<void>;
   rateLimiter: RateLimiter | undefined;
@@ -234,7 +236,7 @@ const params = Type.Object({ service: Type.String({ pattern: '^[a-z][a-z0-9-]*$'
  * single check), then the bulkhead.
  */
 export function registerProxyRoutes(app: ServiceApp, deps: ProxyDeps): void {
-  const { context, upstreams, policies, publicRoutes, rateLimiter, metrics } = deps;
+  const { context, upstreams, policies, aliases, publicRoutes, rateLimiter, metrics } = deps;
   const bodyLimit = context.config.BODY_LIMIT_BYTES;
 
   app.register(async (scope) => {
@@ -242,11 +244,17 @@ export function registerProxyRoutes(app: ServiceApp, deps: ProxyDeps): void {
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
-      const { service } = request.params as { service: string };
+      const { service: segment } = request.params as { service: string };
+      const alias = aliases.target(segment);
+      const service = alias ?? segment;
       // The gateway never routes to itself: that would loop.
       const upstream = service === context.name ? undefined : upstreams.get(service);
       if (upstream === undefined) {
-        throw GatewayErrors.unknownService(`No service named ${service} is known to the gateway`);
+        throw GatewayErrors.unknownService(
+          alias === undefined
+            ? `No service named ${service} is known to the gateway`
+            : `/api/v1/${segment} is served by ${service}, which is not known to the gateway`,
+        );
       }
       if (!publicRoutes.has(request.method, request.url)) {
         try {
