@@ -32,6 +32,8 @@ export interface KitOptions {
   maxPerTransaction: number;
   /** Events the subscriber handles at once (SubscribeOptions.concurrency). */
   concurrency: number;
+  /** `batch`: one multi-row statement per inbox batch (handleBatch); `each`: one per event. */
+  effect: 'batch' | 'each';
   cleanup: Cleanup;
 }
 
@@ -181,10 +183,24 @@ export async function openKit(options: KitOptions): Promise<Kit> {
       return transactions;
     },
     // As a service's consumer does (context.events.consume): the batching inbox.
-    apply: batchingInbox(consumerDb, 'bench', async (event: CloudEvent<Item>, trx) => {
-      await sql`INSERT INTO bench_effect (event_id, aggregate, seq)
-        VALUES (${event.id}, ${event.subject}, ${event.data.seq})`.execute(trx);
-    }),
+    apply: batchingInbox(
+      consumerDb,
+      'bench',
+      async (event: CloudEvent<Item>, trx) => {
+        await sql`INSERT INTO bench_effect (event_id, aggregate, seq)
+          VALUES (${event.id}, ${event.subject}, ${event.data.seq})`.execute(trx);
+      },
+      options.effect === 'batch'
+        ? {
+            effectMany: async (events: CloudEvent<Item>[], trx) => {
+              await sql`INSERT INTO bench_effect (event_id, aggregate, seq)
+                SELECT * FROM unnest(${events.map((e) => e.id)}::uuid[],
+                  ${events.map((e) => e.subject ?? '')}::text[],
+                  ${events.map((e) => e.data.seq)}::int[])`.execute(trx);
+            },
+          }
+        : {},
+    ),
     async effects() {
       const rows = await sql<{
         n: number;

@@ -34,6 +34,9 @@ const settings = {
   timeoutMs: positive('BENCH_EVENTS_TIMEOUT_MS', 60_000),
   // The stage breakdown explains the ratio; BENCH_EVENTS_STAGES=0 skips it.
   stages: process.env.BENCH_EVENTS_STAGES !== '0',
+  // `batch`: the consumer applies a batch's effects in one statement (ConsumerSpec.handleBatch);
+  // `each`: one statement per event, as a consumer with only `handler` does.
+  effect: process.env.BENCH_EVENTS_EFFECT === 'each' ? ('each' as const) : ('batch' as const),
 };
 const servers = process.env.BENCH_NATS_URL || process.env.TEST_NATS_URL || 'nats://127.0.0.1:4222';
 const serverUrl = process.env.BENCH_POSTGRES_URL || testPostgresUrl();
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
   out(
     `N=${settings.count} (warm-up ${settings.warmup} per path, not measured); raw: ${settings.inFlight} publishes in flight; ` +
       `full: ${settings.writers} writers, 1–${settings.maxPerTransaction} events per transaction, ` +
-      `relay batch ${settings.relayBatchSize ?? 'default (100)'}, subscriber concurrency ${settings.concurrency}`,
+      `relay batch ${settings.relayBatchSize ?? 'default (100)'}, subscriber concurrency ${settings.concurrency}, effect ${settings.effect === 'batch' ? 'per batch (handleBatch)' : 'per event'}`,
   );
 
   // The raw loop runs before the full path is opened, so nothing else of this process (idle

@@ -20,6 +20,12 @@ export interface ConsumerSpec<T = any, DB = any> {
    * processed: a redelivered or duplicated event is applied once. Throwing retries it later.
    */
   handler(event: CloudEvent<T>, trx: Transaction<DB>): Promise<void>;
+  /**
+   * Optional: applies several fresh events at once (e.g. one multi-row upsert), in the same
+   * transaction as their inbox records. It must have the effect of `handler` on each event in
+   * turn: a batch that fails is re-applied event by event with `handler`.
+   */
+  handleBatch?(events: CloudEvent<T>[], trx: Transaction<DB>): Promise<void>;
   maxDeliver?: number;
   concurrency?: number;
 }
@@ -85,8 +91,11 @@ export class ServiceEventsImpl implements ServiceEvents {
     return Promise.all(
       this.#consumers.map((spec) => {
         const group = `${this.#groupPrefix}${consumerGroup(this.#service, spec.name)}`;
-        const apply = batchingInbox(database, group, (event: CloudEvent, trx) =>
-          spec.handler(event, trx),
+        const apply = batchingInbox(
+          database,
+          group,
+          (event: CloudEvent, trx) => spec.handler(event, trx),
+          spec.handleBatch ? { effectMany: (events, trx) => spec.handleBatch!(events, trx) } : {},
         );
         return bus.subscribe({
           group,

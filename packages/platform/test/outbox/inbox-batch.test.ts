@@ -56,3 +56,48 @@ for (const kind of ['pglite', 'postgres'] as DatabaseKind[]) {
     assert.equal(inbox.rows[0]?.n, 10, 'the failed event left no inbox record');
   });
 }
+
+test('effectMany applies the fresh events of a batch in one call, and a failing batch falls back to one by one', async (t) => {
+  const { database, cleanup } = await createTestDatabase('inbox_batch_many', 'pglite');
+  t.after(cleanup);
+  await migrate(database, [
+    ...outboxMigrations,
+    { name: '001_effects.sql', sql: 'CREATE TABLE effects (event_id text PRIMARY KEY);' },
+  ]);
+  type Item = { id: string; fail?: boolean };
+  const insertOne = async (
+    event: Item,
+    trx: Parameters<Parameters<typeof database.transaction>[0]>[0],
+  ) => {
+    if (event.fail) throw new Error('this one fails');
+    await sql`INSERT INTO effects (event_id) VALUES (${event.id})`.execute(trx);
+  };
+  const calls: number[] = [];
+  const apply = batchingInbox(database, 'tests_many', insertOne, {
+    effectMany: async (items: Item[], trx) => {
+      calls.push(items.length);
+      if (items.some((e) => e.fail)) throw new Error('a batch with a failing event');
+      const ids = items.map((e) => e.id);
+      await sql`INSERT INTO effects (event_id) SELECT unnest(${ids}::text[])`.execute(trx);
+    },
+  });
+
+  const events: Item[] = Array.from({ length: 20 }, () => ({ id: randomUUID() }));
+  const first = await Promise.all([...events.map((e) => apply(e)), apply(events[3]!)]);
+  assert.deepEqual(first.slice(0, 20), Array(20).fill(true));
+  assert.equal(first[20], false, 'the duplicate within the batch is not handed to effectMany');
+  assert.deepEqual(calls, [20], 'one call for the batch, with each fresh event once');
+
+  const failing: Item = { id: randomUUID(), fail: true };
+  const more: Item[] = [{ id: randomUUID() }, { id: randomUUID() }];
+  const outcomes = await Promise.allSettled([...more.map((e) => apply(e)), apply(failing)]);
+  assert.deepEqual(
+    outcomes.map((o) => o.status),
+    ['fulfilled', 'fulfilled', 'rejected'],
+    'after the batch failed, the good events were applied one by one',
+  );
+  const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM effects`.execute(
+    database.db,
+  );
+  assert.equal(rows.rows[0]?.n, 22);
+});
