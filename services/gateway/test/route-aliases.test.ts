@@ -110,10 +110,7 @@ describe('route aliases (GATEWAY_ROUTE_ALIASES)', () => {
       { GATEWAY_ROUTE_ALIASES: 'products=orders,carts=orders' },
     );
 
-    const view = (await servicesView(gateway)) as Awaited<ReturnType<typeof servicesView>> & {
-      aliases: Record<string, string>;
-      services: Array<{ name: string; aliases: string[] }>;
-    };
+    const view = await servicesView(gateway);
 
     assert.deepEqual(view.aliases, { products: 'orders', carts: 'orders' });
     const byName = Object.fromEntries(view.services.map((s) => [s.name, s.aliases]));

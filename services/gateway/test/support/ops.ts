@@ -15,7 +15,8 @@ export interface InstanceView {
 
 export interface ServicesView {
   rateLimits: { store: string; degraded: boolean };
-  services: Array<{ name: string; inFlight: number; instances: InstanceView[] }>;
+  aliases: Record<string, string>;
+  services: Array<{ name: string; inFlight: number; aliases: string[]; instances: InstanceView[] }>;
 }
 
 /** GET /api/v1/gateway/services as a platform admin. */
