@@ -5,6 +5,7 @@ import type { UsersDeps } from './domain/deps.ts';
 import { canonicalLocale, canonicalTimeZone } from './domain/preferences.ts';
 import { applyUserRegistered, USER_REGISTERED } from './events/user-registered.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
+import { registerInternalRoutes } from './routes/internal-routes.ts';
 import { registerMeRoutes } from './routes/me-routes.ts';
 
 /** Profiles of the accounts auth registers: the caller's own, and a tenant admin's view of the tenant. */
@@ -36,6 +37,7 @@ export const service: ServiceDefinition<UsersConfigProperties, UsersDb> = {
     });
     registerMeRoutes(app, deps, auth);
     registerAdminRoutes(app, deps, auth);
+    registerInternalRoutes(app, deps, auth);
   },
 };
 

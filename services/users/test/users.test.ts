@@ -3,6 +3,7 @@
 import { describe } from 'node:test';
 import { adminBehaviours } from './admin.suite.ts';
 import { eventBehaviours } from './events.suite.ts';
+import { internalBehaviours } from './internal.suite.ts';
 import { meBehaviours } from './me.suite.ts';
 import { databases, sharedUsersService } from './support/harness.ts';
 
@@ -12,5 +13,6 @@ for (const { kind, skip } of databases) {
     meBehaviours(svc);
     adminBehaviours(svc);
     eventBehaviours(svc);
+    internalBehaviours(svc);
   });
 }
