@@ -29,6 +29,7 @@ import { Readiness, registerHealthRoutes } from './health.ts';
 import { requestIdOf, traceIdOf } from './http/trace-context.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { loggerOptions } from './logger.ts';
+import { registerMaintenanceRoutes } from './maintenance/maintenance-routes.ts';
 import { registerMetrics } from './metrics.ts';
 import { outboxMigrations } from './outbox/migrations.ts';
 import { installProblemHandlers } from './problem.ts';
@@ -297,6 +298,17 @@ export async function createService<P extends TProperties>(
   };
 
   registerHealthRoutes(app, readiness);
+  if (database && bus) {
+    registerMaintenanceRoutes(app, {
+      database,
+      bus,
+      authenticateService: context.auth.authenticateService,
+      retention: {
+        outboxRetentionMs: config.MAINTENANCE_OUTBOX_RETENTION_MS,
+        inboxRetentionMs: config.MAINTENANCE_INBOX_RETENTION_MS,
+      },
+    });
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await definition.routes(app, context);
   if (bus && database && events)

@@ -118,6 +118,28 @@ export const baseConfigSchema = Type.Object({
     description:
       "Prefix of this installation's consumer group names, for several installations (or test runs) on one NATS",
   }),
+  TRACING_ENABLED: Type.Boolean({
+    default: true,
+    description: 'Record OpenTelemetry spans (HTTP, database, Redis, bus); false turns tracing off',
+  }),
+  OTEL_TRACES_SAMPLER_ARG: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 1,
+    description:
+      'Share of new traces sampled (parent-based: a request joins its caller\'s decision); 1 keeps all',
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({
+    default: '',
+    description:
+      'OTLP/HTTP endpoint (Jaeger, Tempo, the OTel Collector), e.g. http://127.0.0.1:4318; empty: no export',
+  }),
+  TRACES_KEPT: Type.Integer({
+    minimum: 0,
+    default: 200,
+    description:
+      'Most recent traces kept in memory for GET /api/v1/ops/traces (embedded mode); 0 keeps none',
+  }),
   SERVICE_CLIENT_SECRET: secret(
     Type.String({
       default: '',
@@ -125,6 +147,18 @@ export const baseConfigSchema = Type.Object({
         "This service's credential for service tokens (its entry in the auth service's AUTH_SERVICE_CREDENTIALS)",
     }),
   ),
+  MAINTENANCE_OUTBOX_RETENTION_MS: Type.Integer({
+    minimum: 0,
+    default: 3_600_000,
+    description:
+      'POST /internal/maintenance/prune deletes outbox rows published longer ago than this (unsent rows are never deleted)',
+  }),
+  MAINTENANCE_INBOX_RETENTION_MS: Type.Integer({
+    minimum: 3_600_000,
+    default: 604_800_000,
+    description:
+      "POST /internal/maintenance/prune deletes inbox rows processed longer ago than this; keep it above the broker's redelivery horizon, or a late duplicate would be applied again",
+  }),
   SERVICE_URLS: Type.String({
     default: '',
     description:
