@@ -4,6 +4,7 @@ import type { TodosDb } from './data/schema.ts';
 import type { TodosDeps } from './domain/deps.ts';
 import { expireIdempotencyKeys } from './domain/idempotency.ts';
 import { userDeletedConsumer } from './events/user-deleted.ts';
+import { registerInternalRoutes } from './routes/internal-routes.ts';
 import { registerTodoRoutes } from './routes/todo-routes.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -26,6 +27,7 @@ export const service: ServiceDefinition<TodosConfigProperties, TodosDb> = {
       newId: () => uuidv7(),
     };
     registerTodoRoutes(app, deps, auth);
+    registerInternalRoutes(app, deps, auth, config.TODOS_RETENTION_DAYS);
     events.consume(userDeletedConsumer(deps));
 
     // Expired keys already behave as absent; the sweep only keeps the table small. Every

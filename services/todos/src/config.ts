@@ -8,6 +8,12 @@ export const todosConfig = Type.Object({
     description:
       'How long an Idempotency-Key of POST /todos replays its first response; afterwards the key is new again',
   }),
+  TODOS_RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description:
+      'Days a deleted todo can still be restored; POST /internal/todos/purge-deleted (the worker, daily) then removes it for good',
+  }),
   TODOS_CACHE_TTL_MS: Type.Integer({
     minimum: 1000,
     default: 60_000,

@@ -6,6 +6,7 @@ import { eventBehaviours } from './events.suite.ts';
 import { idempotencyBehaviours } from './idempotency.suite.ts';
 import { lifecycleBehaviours } from './lifecycle.suite.ts';
 import { listBehaviours } from './list.suite.ts';
+import { purgeBehaviours } from './purge.suite.ts';
 import { databases, sharedTodosService } from './support/harness.ts';
 
 for (const { kind, skip } of databases) {
@@ -16,5 +17,6 @@ for (const { kind, skip } of databases) {
     idempotencyBehaviours(svc, kind);
     lifecycleBehaviours(svc);
     eventBehaviours(svc);
+    purgeBehaviours(svc);
   });
 }
