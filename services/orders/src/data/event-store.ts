@@ -1,0 +1,186 @@
+import type { OrderEvent } from '../domain/order.ts';
+import { type Executor, jsonValue } from './schema.ts';
+
+/** Where an event came from: carried with it, never part of the domain state. */
+export interface EventMetadata {
+  /** W3C traceparent of the request or event that caused it. */
+  traceparent?: string;
+  /** The CloudEvent id this event answers (a payment event), for the saga's audit trail. */
+  causationId?: string;
+  /** Who caused it: a user id, or `service:<name>`. */
+  actor?: string;
+}
+
+export interface StoredEvent {
+  streamId: string;
+  version: number;
+  tenantId: string;
+  event: OrderEvent;
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+/**
+ * Another writer appended to the stream after `expectedVersion` was read: this append was
+ * refused as a whole and the command must be decided again on the fresh state.
+ */
+export class ConcurrencyConflict extends Error {
+  readonly streamId: string;
+  readonly expectedVersion: number;
+
+  constructor(streamId: string, expectedVersion: number) {
+    super(`stream ${streamId} moved past version ${expectedVersion}`);
+    this.name = 'ConcurrencyConflict';
+    this.streamId = streamId;
+    this.expectedVersion = expectedVersion;
+  }
+}
+
+export interface Append {
+  streamId: string;
+  tenantId: string;
+  /** The version the events were decided on: 0 for a new stream. */
+  expectedVersion: number;
+  events: OrderEvent[];
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+/**
+ * Appends `events` as versions expectedVersion+1, +2… or throws ConcurrencyConflict when one
+ * of those versions exists. ON CONFLICT DO NOTHING (rather than catching the unique violation)
+ * keeps the transaction usable; a concurrent writer still holding the same version makes this
+ * insert wait for its outcome, so the check is exact under PostgreSQL's read committed.
+ */
+export async function appendEvents(db: Executor, append: Append): Promise<StoredEvent[]> {
+  if (append.events.length === 0) return [];
+  const rows = append.events.map((event, index) => ({
+    stream_id: append.streamId,
+    version: append.expectedVersion + index + 1,
+    tenant_id: append.tenantId,
+    type: event.type,
+    data: JSON.stringify(event.data),
+    metadata: JSON.stringify(append.metadata),
+    recorded_at: append.recordedAt,
+  }));
+  const inserted = await db
+    .insertInto('order_events')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['stream_id', 'version']).doNothing())
+    .returning('version')
+    .execute();
+  // Versions are contiguous, so a conflict on the first one is a conflict on all; the caller's
+  // savepoint undoes any partial insert either way.
+  if (inserted.length !== rows.length) {
+    throw new ConcurrencyConflict(append.streamId, append.expectedVersion);
+  }
+  return rows.map((row, index) => ({
+    streamId: row.stream_id,
+    version: row.version,
+    tenantId: row.tenant_id,
+    event: append.events[index] as OrderEvent,
+    metadata: append.metadata,
+    recordedAt: append.recordedAt,
+  }));
+}
+
+/** The stream's events after `afterVersion`, in order. */
+export async function readStream(
+  db: Executor,
+  streamId: string,
+  afterVersion = 0,
+): Promise<StoredEvent[]> {
+  const rows = await db
+    .selectFrom('order_events')
+    .selectAll()
+    .where('stream_id', '=', streamId)
+    .where('version', '>', afterVersion)
+    .orderBy('version')
+    .execute();
+  return rows.map(toStoredEvent);
+}
+
+/**
+ * Every event of every stream in the order they were recorded, `batch` rows at a time (the
+ * read models' rebuild). Within a stream, the global order is the version order.
+ */
+export async function* readAllEvents(db: Executor, batch = 500): AsyncGenerator<StoredEvent[]> {
+  let after: number | undefined;
+  for (;;) {
+    let query = db.selectFrom('order_events').selectAll().orderBy('seq').limit(batch);
+    if (after !== undefined) query = query.where('seq', '>', after);
+    const rows = await query.execute();
+    if (rows.length === 0) return;
+    after = Number(rows.at(-1)?.seq);
+    yield rows.map(toStoredEvent);
+    if (rows.length < batch) return;
+  }
+}
+
+export interface Snapshot<S> {
+  version: number;
+  state: S;
+}
+
+/** The latest snapshot of a stream in shape `schema`; one of another shape is as good as none. */
+export async function latestSnapshot<S>(
+  db: Executor,
+  streamId: string,
+  schema: number,
+): Promise<Snapshot<S> | undefined> {
+  const row = await db
+    .selectFrom('order_snapshots')
+    .select(['version', 'state'])
+    .where('stream_id', '=', streamId)
+    .where('schema', '=', schema)
+    .executeTakeFirst();
+  return row ? { version: row.version, state: jsonValue<S>(row.state) } : undefined;
+}
+
+/** Keeps the newest snapshot only: an older one never replaces a newer. */
+export async function saveSnapshot(
+  db: Executor,
+  streamId: string,
+  snapshot: Snapshot<unknown> & { schema: number; takenAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('order_snapshots')
+    .values({
+      stream_id: streamId,
+      version: snapshot.version,
+      schema: snapshot.schema,
+      state: JSON.stringify(snapshot.state),
+      taken_at: snapshot.takenAt,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('stream_id')
+        .doUpdateSet((eb) => ({
+          version: eb.ref('excluded.version'),
+          schema: eb.ref('excluded.schema'),
+          state: eb.ref('excluded.state'),
+          taken_at: eb.ref('excluded.taken_at'),
+        }))
+        .where('order_snapshots.version', '<', (eb) => eb.ref('excluded.version')),
+    )
+    .execute();
+}
+
+function toStoredEvent(row: {
+  stream_id: string;
+  version: number;
+  tenant_id: string;
+  type: string;
+  data: unknown;
+  metadata: unknown;
+  recorded_at: Date;
+}): StoredEvent {
+  return {
+    streamId: row.stream_id,
+    version: row.version,
+    tenantId: row.tenant_id,
+    event: { type: row.type, data: jsonValue(row.data) } as OrderEvent,
+    metadata: jsonValue<EventMetadata>(row.metadata),
+    recordedAt: row.recorded_at,
+  };
+}

@@ -1,0 +1,132 @@
+import { sql, type Transaction } from 'kysely';
+import {
+  appendEvents,
+  ConcurrencyConflict,
+  type EventMetadata,
+  latestSnapshot,
+  readStream,
+  type StoredEvent,
+  saveSnapshot,
+} from '../data/event-store.ts';
+import { projectEvents } from '../data/projections.ts';
+import type { Executor, OrdersDb } from '../data/schema.ts';
+import { OrdersErrors } from '../errors.ts';
+import { integrationEvents } from '../events/order-integration-events.ts';
+import type { OrdersDeps } from './deps.ts';
+import { evolve, fold, ORDER_SNAPSHOT_SCHEMA, type Order, type OrderEvent } from './order.ts';
+
+/** An order as loaded: its state (undefined before it was placed) and its stream's version. */
+export interface LoadedOrder {
+  order: Order | undefined;
+  version: number;
+}
+
+/** The latest snapshot, if any, then the fold of the events after it. */
+export async function loadOrder(db: Executor, orderId: string): Promise<LoadedOrder> {
+  const snapshot = await latestSnapshot<Order>(db, orderId, ORDER_SNAPSHOT_SCHEMA);
+  const later = await readStream(db, orderId, snapshot?.version ?? 0);
+  const order = fold(
+    snapshot?.state,
+    later.map((stored) => stored.event),
+  );
+  return { order, version: later.at(-1)?.version ?? snapshot?.version ?? 0 };
+}
+
+/** The fold of the whole stream, ignoring snapshots: what a snapshot must agree with. */
+export async function replayOrder(db: Executor, orderId: string): Promise<Order | undefined> {
+  const events = await readStream(db, orderId);
+  return fold(
+    undefined,
+    events.map((stored) => stored.event),
+  );
+}
+
+export interface CommandResult {
+  order: Order | undefined;
+  /** What this command appended; empty when the order already was as the command wants it. */
+  appended: StoredEvent[];
+}
+
+export interface OrderCommand {
+  orderId: string;
+  /** The tenant of a new stream; an existing stream keeps its own. */
+  tenantId?: string;
+  metadata: EventMetadata;
+  /** The events to append given the current state; may throw a domain error. */
+  decide(order: Order | undefined): OrderEvent[];
+}
+
+/**
+ * Runs a command on one order inside `trx`: load, decide, append at the version read, then
+ * project the events, record their integration events (the outbox) and snapshot the state,
+ * all in the caller's transaction. Each attempt runs under a savepoint; when another writer
+ * appended first (ConcurrencyConflict), the attempt is undone and the command decided again on
+ * the fresh state, at most `commandMaxAttempts` times. Read committed lets the retry see the
+ * competing writer's events.
+ */
+export async function executeOrderCommand(
+  deps: OrdersDeps,
+  trx: Transaction<OrdersDb>,
+  command: OrderCommand,
+): Promise<CommandResult> {
+  for (let attempt = 1; ; attempt++) {
+    await sql`SAVEPOINT order_command`.execute(trx);
+    try {
+      const result = await attemptCommand(deps, trx, command);
+      await sql`RELEASE SAVEPOINT order_command`.execute(trx);
+      return result;
+    } catch (error) {
+      await sql`ROLLBACK TO SAVEPOINT order_command`.execute(trx);
+      await sql`RELEASE SAVEPOINT order_command`.execute(trx);
+      if (!(error instanceof ConcurrencyConflict)) throw error;
+      if (attempt >= deps.commandMaxAttempts) {
+        throw OrdersErrors.concurrentChange(
+          `The order changed ${attempt} times while this request was deciding; retry it`,
+          { headers: { 'retry-after': '1' }, cause: error },
+        );
+      }
+    }
+  }
+}
+
+async function attemptCommand(
+  deps: OrdersDeps,
+  trx: Transaction<OrdersDb>,
+  command: OrderCommand,
+): Promise<CommandResult> {
+  const loaded = await loadOrder(trx, command.orderId);
+  const decided = command.decide(loaded.order);
+  if (decided.length === 0) return { order: loaded.order, appended: [] };
+
+  const tenantId = loaded.order?.tenantId ?? command.tenantId;
+  if (!tenantId) throw new Error(`a command created order ${command.orderId} without a tenant`);
+  const appended = await appendEvents(trx, {
+    streamId: command.orderId,
+    tenantId,
+    expectedVersion: loaded.version,
+    events: decided,
+    metadata: command.metadata,
+    recordedAt: deps.now(),
+  });
+
+  await projectEvents(trx, appended);
+  let order = loaded.order;
+  const announced = [];
+  for (const stored of appended) {
+    order = evolve(order, stored.event);
+    announced.push(...integrationEvents(deps.events, stored, order));
+  }
+  if (announced.length > 0) await deps.events.record(trx, announced);
+
+  const state = order as Order;
+  const every = deps.snapshotEvery;
+  if (Math.floor(state.version / every) > Math.floor(loaded.version / every)) {
+    await saveSnapshot(trx, command.orderId, {
+      version: state.version,
+      schema: ORDER_SNAPSHOT_SCHEMA,
+      state,
+      takenAt: deps.now(),
+    });
+  }
+  return { order: state, appended };
+}

@@ -1,0 +1,127 @@
+import type { Identity } from '@lattice/platform';
+import { callerKeys } from '../data/idempotency-keys.ts';
+import { readerOrders } from '../data/order-reads.ts';
+import { tenantCatalog } from '../data/products.ts';
+import { OrdersErrors } from '../errors.ts';
+import { CATALOG_CURRENCY } from './catalog.ts';
+import type { OrdersDeps } from './deps.ts';
+import { earlierResponse, requestHash } from './idempotency.ts';
+import { placeOrder as decidePlace, type OrderLine } from './order.ts';
+import { executeOrderCommand } from './order-store.ts';
+import { type OrderView, toOrderView } from './order-view.ts';
+
+export const DEFAULT_PAYMENT_METHOD = 'pm_card_ok';
+
+export interface PlaceOrderRequest {
+  items: Array<{ sku: string; quantity: number }>;
+  paymentMethod?: string;
+}
+
+export interface PlacedOrder {
+  status: number;
+  order: OrderView;
+  /** True when this is the stored first response to the same Idempotency-Key. */
+  replayed: boolean;
+}
+
+/**
+ * Places an order for the caller. The order's first event, its read models, its `placed`
+ * integration event (the outbox) and the response stored under the Idempotency-Key are one
+ * transaction: a retry finds all of them or none, so it never places a second order.
+ */
+export async function placeOrder(
+  deps: OrdersDeps,
+  caller: Identity,
+  request: PlaceOrderRequest,
+  options: { idempotencyKey: string; traceparent?: string },
+): Promise<PlacedOrder> {
+  const now = deps.now();
+  const hash = requestHash(request);
+  const placed = await deps.database.transaction(async (trx) => {
+    const keys = callerKeys(trx, caller);
+    const earlier = await earlierResponse(
+      keys,
+      options.idempotencyKey,
+      hash,
+      now,
+      deps.idempotencyTtlMs,
+    );
+    if (earlier) {
+      return {
+        status: earlier.status,
+        order: earlier.body as OrderView,
+        replayed: true,
+        appended: [],
+      };
+    }
+
+    const lines = await priceLines(trx, caller.tenantId, request.items);
+    const orderId = deps.newId();
+    const { appended } = await executeOrderCommand(deps, trx, {
+      orderId,
+      tenantId: caller.tenantId,
+      metadata: { actor: caller.userId, traceparent: options.traceparent },
+      decide: (order) =>
+        decidePlace(order, {
+          orderId,
+          tenantId: caller.tenantId,
+          customerId: caller.userId,
+          items: lines,
+          currency: CATALOG_CURRENCY,
+          paymentMethod: request.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
+          at: now,
+        }),
+    });
+    const row = await readerOrders(trx, { ...caller, tenantAdmin: false }).detail(orderId);
+    if (!row) throw new Error(`order ${orderId} has no detail row after it was placed`);
+    const order = toOrderView(row);
+    await keys.save(options.idempotencyKey, {
+      requestHash: hash,
+      orderId,
+      status: 201,
+      body: order,
+      createdAt: now,
+    });
+    return { status: 201, order, replayed: false, appended };
+  });
+  deps.metrics.count(placed.appended);
+  return { status: placed.status, order: placed.order, replayed: placed.replayed };
+}
+
+/**
+ * The lines at the catalog's current prices. Each SKU must be in the caller's catalog and on
+ * one line only: two lines of one product are refused rather than merged, so the quantity
+ * limit per line means what it says and the order shows what the client sent.
+ */
+async function priceLines(
+  db: Parameters<typeof tenantCatalog>[0],
+  tenantId: string,
+  items: PlaceOrderRequest['items'],
+): Promise<OrderLine[]> {
+  const seen = new Set<string>();
+  for (const [index, item] of items.entries()) {
+    if (seen.has(item.sku)) {
+      throw OrdersErrors.duplicateSku(
+        `body.items[${index}]: SKU ${item.sku} is already on another line; put the whole quantity on one line`,
+      );
+    }
+    seen.add(item.sku);
+  }
+  const products = await tenantCatalog(db, tenantId).bySkus([...seen]);
+  const unknown = [...seen].filter((sku) => !products.has(sku));
+  if (unknown.length > 0) {
+    throw OrdersErrors.unknownSku(`No product with SKU ${unknown.join(', ')} in the catalog`, {
+      extensions: { skus: unknown },
+    });
+  }
+  return items.map((item) => {
+    const product = products.get(item.sku);
+    if (!product) throw new Error('unreachable: every SKU was found');
+    return {
+      sku: product.sku,
+      name: product.name,
+      quantity: item.quantity,
+      unitPriceCents: product.priceCents,
+    };
+  });
+}
