@@ -1,0 +1,132 @@
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import type { Executor, PaymentStatus, PaymentsTable } from './schema.ts';
+
+export type PaymentRow = Selectable<PaymentsTable>;
+export type NewPayment = Omit<Insertable<PaymentsTable>, 'attempts'>;
+export type PaymentChanges = Updateable<PaymentsTable>;
+
+/** Whose payments a caller sees: the tenant's; only their own unless `customerId` is undefined. */
+export interface Viewer {
+  tenantId: string;
+  /** Undefined for a tenant admin, who sees every payment of the tenant. */
+  customerId: string | undefined;
+}
+
+export interface PagePosition {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * The payments a caller may see. Tenant isolation is enforced here, once: every read and the
+ * lock start from `visible()`, so another tenant's payment is simply not found.
+ */
+export function viewerPayments(db: Executor, viewer: Viewer) {
+  const visible = () => {
+    let query = db.selectFrom('payments').selectAll().where('tenant_id', '=', viewer.tenantId);
+    if (viewer.customerId !== undefined) query = query.where('customer_id', '=', viewer.customerId);
+    return query;
+  };
+  return {
+    async find(id: string): Promise<PaymentRow | undefined> {
+      return visible().where('id', '=', id).executeTakeFirst();
+    },
+
+    /** Locks the row until the transaction ends: a refund and the runner take turns. */
+    async lock(id: string): Promise<PaymentRow | undefined> {
+      return visible().where('id', '=', id).forUpdate().executeTakeFirst();
+    },
+
+    async list(
+      filter: { orderId?: string },
+      count: number,
+      after?: PagePosition,
+    ): Promise<PaymentRow[]> {
+      let query = visible();
+      if (filter.orderId !== undefined) query = query.where('order_id', '=', filter.orderId);
+      if (after) {
+        query = query.where((eb) =>
+          eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.createdAt, after.id)),
+        );
+      }
+      return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(count).execute();
+    },
+  };
+}
+
+/** The runner's and the consumers' access: by id within a tenant, or by order. */
+export function paymentLedger(db: Executor) {
+  return {
+    /** Inserts the pending payment unless the order already has one (a duplicate event). */
+    async insertPending(payment: NewPayment): Promise<PaymentRow | undefined> {
+      return db
+        .insertInto('payments')
+        .values(payment)
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async lockInTenant(tenantId: string, id: string): Promise<PaymentRow | undefined> {
+      return db
+        .selectFrom('payments')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .forUpdate()
+        .executeTakeFirst();
+    },
+
+    /**
+     * Takes up to `count` payments whose next action is due and moves their time to
+     * `leaseUntil`: no other runner takes them meanwhile (SKIP LOCKED lets runners of several
+     * instances claim side by side), and a runner that dies leaves them due again at its end.
+     */
+    async claimDue(now: Date, leaseUntil: Date, count: number): Promise<PaymentRow[]> {
+      return db
+        .updateTable('payments')
+        .set((eb) => ({ next_action_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('payments')
+            .select('id')
+            .where('next_action_at', '<=', now)
+            .orderBy('next_action_at')
+            .limit(count)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returningAll()
+        .execute();
+    },
+
+    /** Applies `changes` only while the payment is still `from`: a late second attempt changes nothing. */
+    async transition(
+      id: string,
+      from: PaymentStatus,
+      changes: PaymentChanges,
+    ): Promise<PaymentRow | undefined> {
+      return db
+        .updateTable('payments')
+        .set(changes)
+        .where('id', '=', id)
+        .where('status', '=', from)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    async update(id: string, changes: PaymentChanges): Promise<PaymentRow | undefined> {
+      return db
+        .updateTable('payments')
+        .set(changes)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+    },
+
+    /** Wakes the runners when the transaction commits (NOTIFY is delivered at commit). */
+    async wakeRunners(channel: string): Promise<void> {
+      await sql`SELECT pg_notify(${channel}, '')`.execute(db);
+    },
+  };
+}

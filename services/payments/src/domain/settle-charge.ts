@@ -1,0 +1,70 @@
+import { type PaymentRow, paymentLedger } from '../data/payments.ts';
+import { paymentFailed, paymentSucceeded } from '../events/payment-events.ts';
+import type { PaymentsDeps } from './deps.ts';
+import type { ChargeOutcome } from './payment-provider.ts';
+
+/** The provider's idempotency key for an order's charge: one order, one charge, ever. */
+export function chargeKey(payment: Pick<PaymentRow, 'order_id'>): string {
+  return `order:${payment.order_id}`;
+}
+
+/**
+ * Charges a pending payment and records the outcome with its event in one transaction.
+ * The payment row was committed (pending) before this runs; if the process dies after the
+ * provider charged and before the commit, the payment is still pending, is claimed again when
+ * its lease ends, and the charge repeats with the same key: the provider answers the first
+ * charge instead of making a second one.
+ */
+export async function chargePayment(deps: PaymentsDeps, payment: PaymentRow): Promise<void> {
+  const outcome: ChargeOutcome =
+    payment.amount_cents === 0
+      ? { kind: 'charged', reference: '' }
+      : await deps.provider.charge({
+          idempotencyKey: chargeKey(payment),
+          amountCents: payment.amount_cents,
+          currency: payment.currency,
+          paymentMethod: payment.payment_method,
+          description: `order ${payment.order_id}`,
+        });
+  deps.afterProviderCall();
+  await deps.faults.afterCharge?.(payment);
+
+  const now = deps.now();
+  const settled = await deps.database.transaction(async (trx) => {
+    const ledger = paymentLedger(trx);
+    if (outcome.kind === 'charged') {
+      let row = await ledger.transition(payment.id, 'pending', {
+        status: 'succeeded',
+        charge_reference: outcome.reference || null,
+        attempts: 0,
+        next_action_at: null,
+        updated_at: now,
+      });
+      // A refund asked for while the charge was under way is due right away (the row is
+      // locked by the update above, so no refund request slips in between).
+      if (row?.refund_reason) row = await ledger.update(row.id, { next_action_at: now });
+      if (row) await deps.events.record(trx, paymentSucceeded(deps.events, row));
+      return row;
+    }
+    const reason = outcome.kind === 'declined' ? outcome.reason : 'payment_unavailable';
+    const row = await ledger.transition(payment.id, 'pending', {
+      status: 'failed',
+      failure_reason: reason,
+      attempts: 0,
+      next_action_at: null,
+      updated_at: now,
+    });
+    if (row) await deps.events.record(trx, paymentFailed(deps.events, row));
+    return row;
+  });
+  // Undefined: another runner settled it first (its lease had ended), with the same charge.
+  if (!settled) return;
+  const label = settled.status === 'succeeded' ? 'succeeded' : (settled.failure_reason as string);
+  deps.metrics.outcomes.inc({ outcome: label });
+  if (outcome.kind === 'unavailable') {
+    deps.log.warn(
+      { paymentId: payment.id, orderId: payment.order_id, detail: outcome.detail },
+      'payment failed: the provider is unavailable',
+    );
+  }
+}

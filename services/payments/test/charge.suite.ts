@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  call,
+  database,
+  eventsAbout,
+  type Fixture,
+  metric,
+  newCustomer,
+  orderPlaced,
+  outcomeOf,
+} from './support/harness.ts';
+
+const succeededCharges = (charges: Array<{ status: string }>) =>
+  charges.filter((c) => c.status === 'succeeded').length;
+
+export function chargeBehaviours(fx: () => Fixture): void {
+  describe('charging orders', () => {
+    test('order.placed with pm_card_ok charges once and publishes payment.succeeded', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer, { totalCents: 2598 });
+      const { orderId } = placed.data as { orderId: string };
+      const before = (await metric(fx(), 'payments_outcomes_total', 'outcome="succeeded"')) ?? 0;
+      await fx().payments.context.bus!.publish([placed]);
+
+      const data = await outcomeOf(fx(), orderId, 'succeeded');
+      assert.deepEqual(
+        { ...data, paymentId: undefined },
+        {
+          paymentId: undefined,
+          orderId,
+          tenantId: customer.tenantId,
+          customerId: customer.userId,
+          amountCents: 2598,
+          currency: 'EUR',
+        },
+      );
+      assert.match(data.paymentId, /^[0-9a-f-]{36}$/);
+      const charges = await fx().processor.chargesWithKey(`order:${orderId}`);
+      assert.equal(charges.length, 1);
+      assert.equal(charges[0]!.status, 'succeeded');
+
+      const listed = await call(fx(), 'GET', `?orderId=${orderId}`, customer.token);
+      assert.equal(listed.statusCode, 200);
+      const [payment] = listed.json().items;
+      assert.equal(payment.id, data.paymentId);
+      assert.equal(payment.status, 'succeeded');
+      assert.equal(payment.amountCents, 2598);
+      assert.equal(payment.currency, 'EUR');
+      assert.equal(payment.failureReason, undefined);
+      assert.equal(
+        await metric(fx(), 'payments_outcomes_total', 'outcome="succeeded"'),
+        before + 1,
+      );
+      // The provider's reference stays in our books, never in the API.
+      assert.ok(!JSON.stringify(payment).includes(charges[0]!.id));
+    });
+
+    test('declined and insufficient funds end in payment.failed with our reason, nothing charged', async () => {
+      const customer = await newCustomer(fx());
+      for (const [method, reason] of [
+        ['pm_card_declined', 'payment_declined'],
+        ['pm_card_insufficient_funds', 'insufficient_funds'],
+        ['pm_card_unknown_to_the_provider', 'payment_declined'],
+      ] as const) {
+        const placed = orderPlaced(customer, { paymentMethod: method });
+        const { orderId } = placed.data as { orderId: string };
+        await fx().payments.context.bus!.publish([placed]);
+        const data = await outcomeOf(fx(), orderId, 'failed');
+        assert.equal(data.reason, reason, method);
+        assert.equal(succeededCharges(await fx().processor.chargesWithKey(`order:${orderId}`)), 0);
+        const payment = (await call(fx(), 'GET', `/${data.paymentId}`, customer.token)).json();
+        assert.equal(payment.status, 'failed');
+        assert.equal(payment.failureReason, reason);
+      }
+    });
+
+    test('pm_card_flaky succeeds after the client retried the transient failures: one charge', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer, { paymentMethod: 'pm_card_flaky' });
+      const { orderId } = placed.data as { orderId: string };
+      await fx().payments.context.bus!.publish([placed]);
+
+      await outcomeOf(fx(), orderId, 'succeeded');
+      const key = `order:${orderId}`;
+      assert.equal(
+        await fx().processor.transientFailures(key),
+        3,
+        'two failures, then the success',
+      );
+      const charges = await fx().processor.chargesWithKey(key);
+      assert.equal(charges.length, 1);
+      assert.equal(charges[0]!.status, 'succeeded');
+      assert.deepEqual(eventsAbout(fx(), orderId), ['succeeded.v1']);
+    });
+
+    test('pm_card_slow (3 s at the processor) succeeds within the default timeout', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer, { paymentMethod: 'pm_card_slow' });
+      const { orderId } = placed.data as { orderId: string };
+      await fx().payments.context.bus!.publish([placed]);
+      await outcomeOf(fx(), orderId, 'succeeded', 20_000);
+      assert.equal(succeededCharges(await fx().processor.chargesWithKey(`order:${orderId}`)), 1);
+    });
+
+    test('the same order.placed twice, and again under a new event id, ends in one payment and one charge', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer);
+      const { orderId } = placed.data as { orderId: string };
+      const bus = fx().payments.bus;
+      await bus.publishRaw('orders.order.placed.v1', JSON.stringify(placed));
+      await bus.publishRaw('orders.order.placed.v1', JSON.stringify(placed));
+      await outcomeOf(fx(), orderId, 'succeeded');
+      // A replay by the producer carries a new event id: the inbox cannot tell, the order id can.
+      await fx().payments.context.bus!.publish([{ ...placed, id: crypto.randomUUID() }]);
+      // A later order handled after the duplicates marks the moment they were dealt with.
+      const marker = orderPlaced(customer);
+      await fx().payments.context.bus!.publish([marker]);
+      await outcomeOf(fx(), (marker.data as { orderId: string }).orderId, 'succeeded');
+
+      const rows = await database(fx().payments)
+        .db.selectFrom('payments')
+        .select(['id', 'status'])
+        .where('order_id', '=', orderId)
+        .execute();
+      assert.equal(rows.length, 1);
+      assert.equal((await fx().processor.chargesWithKey(`order:${orderId}`)).length, 1);
+      assert.deepEqual(eventsAbout(fx(), orderId), ['succeeded.v1']);
+    });
+
+    test('a crash after the provider charged and before the commit ends in one charge', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer);
+      const { orderId } = placed.data as { orderId: string };
+      let calls = 0;
+      fx().faults.afterCharge = (payment) => {
+        if (payment.order_id !== orderId) return;
+        calls++;
+        if (calls === 1) throw new Error('simulated crash between the charge and the commit');
+      };
+      try {
+        await fx().payments.context.bus!.publish([placed]);
+        // The first attempt charged and "crashed": the payment stays pending until its lease ends.
+        const pending = await database(fx().payments)
+          .db.selectFrom('payments')
+          .select(['status'])
+          .where('order_id', '=', orderId)
+          .executeTakeFirst();
+        assert.notEqual(pending?.status, 'failed');
+
+        await outcomeOf(fx(), orderId, 'succeeded');
+        assert.equal(calls, 2, 'the provider was called again after the crash');
+        const charges = await fx().processor.chargesWithKey(`order:${orderId}`);
+        assert.equal(charges.length, 1, 'the retry found the first charge');
+        assert.deepEqual(eventsAbout(fx(), orderId), ['succeeded.v1']);
+      } finally {
+        fx().faults.afterCharge = undefined;
+      }
+    });
+
+    test('a malformed order.placed is dead-lettered and charges nothing', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer);
+      const { paymentMethod: _, ...incomplete } = placed.data as Record<string, unknown>;
+      const group = 'payments_order-placed';
+      const before = fx().payments.bus.deadLetters(group).length;
+      await fx().payments.bus.publishRaw(
+        'orders.order.placed.v1',
+        JSON.stringify({ ...placed, data: incomplete }),
+      );
+      const deadline = Date.now() + 5000;
+      while (fx().payments.bus.deadLetters(group).length === before && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const letters = fx().payments.bus.deadLetters(group).slice(before);
+      assert.equal(letters.length, 1);
+      assert.match(letters[0]!.reason, /paymentMethod/);
+      const { orderId } = placed.data as { orderId: string };
+      assert.equal((await fx().processor.chargesWithKey(`order:${orderId}`)).length, 0);
+    });
+  });
+}

@@ -1,0 +1,12 @@
+// Every behaviour on one payments service per database, against one real sandbox processor:
+// building them costs seconds, the largest part of this file's time.
+import { describe } from 'node:test';
+import { chargeBehaviours } from './charge.suite.ts';
+import { databases, paymentsFixture } from './support/harness.ts';
+
+for (const { kind, skip } of databases) {
+  describe(`payments service on ${kind}`, { skip }, () => {
+    const fx = paymentsFixture(kind);
+    chargeBehaviours(fx);
+  });
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
+import {
+  type CloudEvent,
+  type Database,
+  EmbeddedBus,
+  type ServiceInstance,
+} from '@lattice/platform';
+import {
+  buildTestService,
+  type DatabaseKind,
+  needs,
+  type TestTokenIssuer,
+  testTokenIssuer,
+  watchBus,
+} from '@lattice/platform/testing';
+// The card processor is outside the system under test: the sandbox plays it, for real, on a port.
+import { service as sandboxService } from '../../../payment-sandbox/src/app.ts';
+import { paymentsService } from '../../src/app.ts';
+import type { PaymentsConfigProperties } from '../../src/config.ts';
+import type { PaymentsDb } from '../../src/data/schema.ts';
+import type { Faults } from '../../src/domain/deps.ts';
+
+export const databases: Array<{ kind: DatabaseKind; skip: string | false }> = [
+  { kind: 'pglite', skip: false },
+  { kind: 'postgres', skip: needs('postgres') },
+];
+
+const PROVIDER_KEY = 'sk_test_payments_harness';
+
+/** The sandbox processor, listening on a free port, with a few calls tests make of it. */
+export interface Processor {
+  url: string;
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    payload?: object,
+  ): Promise<{ status: number; body: any }>;
+  /** Charges the processor made under an idempotency key (succeeded or declined). */
+  chargesWithKey(key: string): Promise<Array<{ id: string; status: string; refunded: boolean }>>;
+  outage(enabled: boolean): Promise<void>;
+  /** How many transient failures pm_card_flaky gave for `key` (from the processor's own books). */
+  transientFailures(key: string): Promise<number>;
+}
+
+export type PaymentsService = ServiceInstance<PaymentsConfigProperties> & { bus: EmbeddedBus };
+
+export interface Fixture {
+  payments: PaymentsService;
+  processor: Processor;
+  issuer: TestTokenIssuer;
+  /** Faults the tests switch on and off (see src/domain/deps.ts). */
+  faults: Faults;
+  /** Every payments.payment.* event that reached the bus. */
+  published: CloudEvent[];
+}
+
+/**
+ * Per describe block: a real sandbox processor on a port (PGlite), a JWKS for tokens, and the
+ * payments service on `kind` with its own embedded bus, pointed at the processor by URL.
+ * Provider timings are shortened so retries, the circuit and leases play out in seconds.
+ */
+export function paymentsFixture(
+  kind: DatabaseKind,
+  env: Record<string, string> = {},
+): () => Fixture {
+  const cleanups: Array<() => unknown> = [];
+  let fixture: Fixture | undefined;
+  before(async () => {
+    const collector = { after: (fn: unknown) => void cleanups.push(fn as () => unknown) };
+    const sandbox = await buildTestService(collector as never, sandboxService, {
+      env: { PAYMENT_SANDBOX_API_KEY: PROVIDER_KEY },
+    });
+    await sandbox.listen(0);
+    const address = sandbox.app.server.address() as { port: number };
+    const url = `http://127.0.0.1:${address.port}`;
+    const issuer = await testTokenIssuer();
+    cleanups.push(() => issuer.close());
+    const bus = new EmbeddedBus();
+    cleanups.push(() => bus.close());
+    const faults: Faults = {};
+    const built = await buildTestService(collector as never, paymentsService({ faults }), {
+      db: kind,
+      embeddedBus: bus,
+      env: {
+        AUTH_JWKS_URL: issuer.jwksUrl,
+        PAYMENTS_PROVIDER_URL: url,
+        PAYMENTS_PROVIDER_API_KEY: PROVIDER_KEY,
+        PAYMENTS_PROVIDER_BACKOFF_MS: '10',
+        PAYMENTS_PROVIDER_BACKOFF_MAX_MS: '40',
+        PAYMENTS_BREAKER_HALF_OPEN_MS: '400',
+        PAYMENTS_LEASE_MS: '1500',
+        PAYMENTS_POLL_INTERVAL_MS: '50',
+        ...env,
+      },
+    });
+    const payments = Object.assign(built, { bus });
+    const watcher = await watchBus(bus, ['payments.payment.*.v1']);
+    cleanups.push(() => watcher.stop());
+
+    const request: Processor['request'] = async (method, path, payload) => {
+      const response = await sandbox.app.inject({
+        method,
+        url: path,
+        headers: { authorization: `Bearer ${PROVIDER_KEY}` },
+        ...(payload ? { payload } : {}),
+      });
+      return { status: response.statusCode, body: response.json() };
+    };
+    const processor: Processor = {
+      url,
+      request,
+      async chargesWithKey(key) {
+        const { body } = await request(
+          'GET',
+          `/v1/charges?limit=100&idempotency_key=${encodeURIComponent(key)}`,
+        );
+        return body.data;
+      },
+      async outage(enabled) {
+        await request('POST', '/v1/sandbox/outage', { enabled });
+      },
+      async transientFailures(key) {
+        const row = await sandbox.context.db.db
+          .selectFrom('transient_failures')
+          .select('failures')
+          .where('idempotency_key', '=', key)
+          .executeTakeFirst();
+        return row?.failures ?? 0;
+      },
+    };
+    fixture = { payments, processor, issuer, faults, published: watcher.seen };
+  });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  return () => {
+    if (!fixture) throw new Error('the payments fixture is not built yet');
+    return fixture;
+  };
+}
+
+export function database(svc: PaymentsService): Database<PaymentsDb> {
+  return svc.context.db;
+}
+
+export interface Customer {
+  userId: string;
+  tenantId: string;
+  token: string;
+}
+
+export async function newCustomer(
+  fx: Fixture,
+  options: { tenantId?: string; roles?: string[] } = {},
+): Promise<Customer> {
+  const userId = randomUUID();
+  const tenantId = options.tenantId ?? randomUUID();
+  const token = await fx.issuer.sign({ userId, tenantId, roles: options.roles ?? ['member'] });
+  return { userId, tenantId, token };
+}
+
+/** `orders.order.placed.v1` as the orders service records it. */
+export function orderPlaced(
+  customer: Pick<Customer, 'userId' | 'tenantId'>,
+  options: { paymentMethod?: string; totalCents?: number; orderId?: string; eventId?: string } = {},
+): CloudEvent {
+  const orderId = options.orderId ?? randomUUID();
+  const totalCents = options.totalCents ?? 2598;
+  return {
+    specversion: '1.0',
+    id: options.eventId ?? randomUUID(),
+    source: '/lattice/orders',
+    type: 'lattice.orders.order.placed.v1',
+    time: new Date().toISOString(),
+    subject: orderId,
+    tenantid: customer.tenantId,
+    datacontenttype: 'application/json',
+    data: {
+      orderId,
+      tenantId: customer.tenantId,
+      customerId: customer.userId,
+      totalCents,
+      currency: 'EUR',
+      items: [{ sku: 'MUG-01', name: 'Lattice mug', quantity: 2, unitPriceCents: totalCents / 2 }],
+      paymentMethod: options.paymentMethod ?? 'pm_card_ok',
+    },
+  };
+}
+
+/** `orders.order.refund-requested.v1` for a paid order. */
+export function refundRequested(
+  placed: CloudEvent,
+  paymentId: string,
+  reason = 'cancelled_by_customer',
+): CloudEvent {
+  const order = placed.data as { orderId: string; tenantId: string; customerId: string };
+  return {
+    ...placed,
+    id: randomUUID(),
+    type: 'lattice.orders.order.refund-requested.v1',
+    time: new Date().toISOString(),
+    data: {
+      orderId: order.orderId,
+      tenantId: order.tenantId,
+      customerId: order.customerId,
+      totalCents: (placed.data as { totalCents: number }).totalCents,
+      currency: 'EUR',
+      paymentId,
+      reason,
+    },
+  };
+}
+
+/** Waits for the payments event of `type` about the order; its data. */
+export async function outcomeOf(
+  fx: Fixture,
+  orderId: string,
+  type: 'succeeded' | 'failed' | 'refunded',
+  timeoutMs = 10_000,
+): Promise<Record<string, any>> {
+  const wanted = `lattice.payments.payment.${type}.v1`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = fx.published.find(
+      (e) => e.type === wanted && (e.data as { orderId: string }).orderId === orderId,
+    );
+    if (found) return found.data as Record<string, any>;
+    if (Date.now() > deadline)
+      throw new Error(`no ${wanted} for order ${orderId} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export function eventsAbout(fx: Fixture, orderId: string): string[] {
+  return fx.published
+    .filter((e) => (e.data as { orderId?: string }).orderId === orderId)
+    .map((e) => e.type.replace('lattice.payments.payment.', ''));
+}
+
+export async function call(fx: Fixture, method: 'GET' | 'POST', path: string, token?: string) {
+  return fx.payments.app.inject({
+    method,
+    url: `/api/v1/payments${path}`,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+}
+
+/** A metric's value as /metrics shows it. */
+export async function metric(fx: Fixture, name: string, labels = ''): Promise<number | undefined> {
+  const text = await fx.payments.context.metrics.metrics();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && l.includes(labels) && !l.startsWith('#'));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
