@@ -1,0 +1,88 @@
+import { type Selectable, sql } from 'kysely';
+import type { EmailDeliveriesTable, Executor } from './schema.ts';
+
+export type EmailDeliveryRow = Selectable<EmailDeliveriesTable>;
+
+export interface NewEmail {
+  id: string;
+  notificationId: string;
+  tenantId: string;
+  userId: string;
+  type: string;
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Queued in the transaction that publishes the notification; sent after commit. */
+export async function queueEmail(db: Executor, email: NewEmail): Promise<void> {
+  await db
+    .insertInto('email_deliveries')
+    .values({
+      id: email.id,
+      notification_id: email.notificationId,
+      tenant_id: email.tenantId,
+      user_id: email.userId,
+      type: email.type,
+      to_address: email.to,
+      subject: email.subject,
+      text: email.text,
+      status: 'pending',
+    })
+    .onConflict((oc) => oc.column('notification_id').doNothing())
+    .execute();
+}
+
+/**
+ * Claims up to `limit` due emails for `leaseMs`: their next attempt moves past the lease and the
+ * attempt is counted before sending, so an instance that dies mid-send leaves them to another
+ * after the lease, and a crash loop still runs out of attempts.
+ */
+export async function claimDueEmails(
+  db: Executor,
+  limit: number,
+  leaseMs: number,
+): Promise<EmailDeliveryRow[]> {
+  const { rows } = await sql<EmailDeliveryRow>`
+    UPDATE email_deliveries
+    SET attempts = attempts + 1,
+        next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT id FROM email_deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now()
+      ORDER BY next_attempt_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *`.execute(db);
+  return rows;
+}
+
+export async function markEmailSent(db: Executor, id: string): Promise<void> {
+  await db
+    .updateTable('email_deliveries')
+    .set({ status: 'sent', sent_at: sql<Date>`now()`, last_error: null })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Another attempt after `retryInMs`, or failed for good when `retryInMs` is undefined. */
+export async function markEmailFailed(
+  db: Executor,
+  id: string,
+  error: string,
+  retryInMs: number | undefined,
+): Promise<void> {
+  await db
+    .updateTable('email_deliveries')
+    .set(
+      retryInMs === undefined
+        ? { status: 'failed', last_error: error }
+        : {
+            last_error: error,
+            next_attempt_at: sql<Date>`now() + make_interval(secs => ${retryInMs / 1000})`,
+          },
+    )
+    .where('id', '=', id)
+    .execute();
+}

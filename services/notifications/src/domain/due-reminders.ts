@@ -1,0 +1,40 @@
+import { insertPending } from '../data/notifications.ts';
+import { takeDueReminders } from '../data/reminders.ts';
+import type { NotificationsDeps } from './deps.ts';
+import type { NotificationParams } from './notification-types.ts';
+import { notifyAtCommit } from './wake.ts';
+
+const BATCH = 500;
+
+/**
+ * Turns every reminder whose due time has passed into a notification, once: the reminder is
+ * marked sent in the transaction that stores the notification (keyed by the todo, so even a
+ * reminder sent twice would make one). Answers how many went out.
+ */
+export async function sendDueReminders(deps: NotificationsDeps): Promise<number> {
+  let sent = 0;
+  for (;;) {
+    const count = await deps.database.transaction(async (trx) => {
+      const due = await takeDueReminders(trx, BATCH);
+      for (const reminder of due) {
+        const params: NotificationParams['todo_reminder'] = {
+          todoId: reminder.todo_id,
+          title: reminder.title,
+          dueAt: reminder.due_at.toISOString(),
+        };
+        await insertPending(trx, {
+          id: deps.newId(),
+          tenantId: reminder.tenant_id,
+          userId: reminder.user_id,
+          eventId: `reminder:${reminder.todo_id}`,
+          type: 'todo_reminder',
+          params,
+        });
+      }
+      if (due.length > 0) await notifyAtCommit(trx, deps.channels.pending);
+      return due.length;
+    });
+    sent += count;
+    if (count < BATCH) return sent;
+  }
+}
