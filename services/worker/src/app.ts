@@ -1,39 +1,15 @@
-import { ConfigError, type ServiceDefinition } from '@lattice/platform';
-import { scheduleKey, type WorkerConfigProperties, workerConfig } from './config.ts';
+import type { ServiceDefinition } from '@lattice/platform';
+import { type WorkerConfigProperties, workerConfig } from './config.ts';
 import { jobStore } from './data/job-store.ts';
 import type { WorkerDb } from './data/schema.ts';
 import { workerJobs } from './jobs/catalog.ts';
 import { serviceCalls } from './jobs/service-calls.ts';
 import { jobMetrics } from './metrics.ts';
 import { registerJobRoutes } from './routes/job-routes.ts';
-import { CronError, parseCron } from './scheduler/cron.ts';
-import type { ScheduledJob } from './scheduler/job.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
+import { schedulesFrom } from './schedules.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The schedule in force for each job: its WORKER_SCHEDULE_<JOB> key, checked at start. */
-function schedulesFrom(
-  config: Record<string, unknown>,
-  jobs: ReturnType<typeof workerJobs>,
-): ScheduledJob[] {
-  const problems: Array<{ key: string; message: string }> = [];
-  const scheduled = jobs.map((definition) => {
-    const key = scheduleKey(definition.name);
-    const value = config[key];
-    const schedule = typeof value === 'string' ? value.trim() : definition.defaultSchedule;
-    if (schedule.toLowerCase() === 'off') return { definition, schedule: 'off' };
-    try {
-      parseCron(schedule);
-    } catch (error) {
-      if (!(error instanceof CronError)) throw error;
-      problems.push({ key, message: error.message });
-    }
-    return { definition, schedule };
-  });
-  if (problems.length > 0) throw new ConfigError('worker', problems);
-  return scheduled;
-}
 
 /**
  * Background jobs on cron schedules, one run at a time across instances, each calling the

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventually } from '@lattice/platform/testing';
 import { ABANDONED_DETAIL } from '../src/data/job-store.ts';
 import {
   clockAt,
@@ -182,6 +183,23 @@ for (const { kind, skip } of databases) {
       await dying.idle();
       const after = await runsOf(dbs.first, job.name);
       assert.equal(after[0]?.detail, ABANDONED_DETAIL, 'a late finish does not rewrite history');
+    });
+
+    test('once started, it runs due jobs on its own and stops cleanly', async () => {
+      const clock = clockAt('2026-03-10T10:00:30Z');
+      const job = probeJob('on-its-own');
+      const s = scheduler(dbs.first, [job], clock, { tickMs: 50 });
+      await s.sync();
+      clock.advance(MINUTE);
+      s.start();
+      const run = await eventually(
+        'a scheduled run',
+        async () => (await runsOf(dbs.first, job.name)).find((r) => r.outcome),
+        20_000,
+      );
+      await s.stop();
+      assert.equal(run.outcome, 'ok');
+      assert.equal(job.runs, 1);
     });
 
     test('a changed schedule resets the next run; "off" means on demand only', async () => {
