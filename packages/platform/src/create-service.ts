@@ -39,6 +39,11 @@ import type {
   ServiceContext,
   ServiceDefinition,
 } from './service-types.ts';
+import { traceUndiciRequests } from './telemetry/http-client.ts';
+import { installServerTracing } from './telemetry/http-server.ts';
+import { registerKitMetrics } from './telemetry/kit-metrics.ts';
+import { tracedBus } from './telemetry/traced-bus.ts';
+import { serviceTracing } from './telemetry/tracing.ts';
 
 export interface CreateServiceOptions {
   /** Defaults to process.env. */
@@ -146,6 +151,9 @@ export async function createService<P extends TProperties>(
         { redact: logOptions.redact, level: config.LOG_LEVEL },
       )
     : pino(logOptions);
+  // Before anything that makes spans: the database's queries, the bus, the routes.
+  const tracing = serviceTracing(definition.name, definition.version, config);
+  if (tracing.enabled) traceUndiciRequests();
 
   // Cleanups run last-in first-out: consumers before the database they write to.
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -174,10 +182,14 @@ export async function createService<P extends TProperties>(
     }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // With tracing on, the logger's mixin adds the active span's traceId and spanId instead.
     childLoggerFactory: (parent, bindings, childOptions, raw) =>
-      parent.child({ ...bindings, traceId: traceIdOf(raw as never) }, childOptions),
+      tracing.enabled
+        ? parent.child(bindings, childOptions)
+        : parent.child({ ...bindings, traceId: traceIdOf(raw as never) }, childOptions),
   }).withTypeProvider() as unknown as ServiceApp;
 
+  installServerTracing(app, tracing);
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
@@ -211,6 +223,7 @@ export async function createService<P extends TProperties>(
   const readiness = new Readiness();
   const registry = registerMetrics(app, definition.name);
   const metrics = eventMetrics(registry);
+  registerKitMetrics(registry, { database });
   const cache = createCache({
     service: definition.name,
     mode: config.LATTICE_MODE,
@@ -234,7 +247,7 @@ export async function createService<P extends TProperties>(
     readiness.add('database', () => db.ping());
   }
 
-  const bus = database
+  const openedBus = database
     ? await openEventBus({
         service: definition.name,
         config,
@@ -247,6 +260,9 @@ export async function createService<P extends TProperties>(
         cleanups,
       })
     : undefined;
+  const bus =
+    openedBus &&
+    tracedBus(openedBus, tracing, config.LATTICE_MODE === 'distributed' ? 'nats' : 'lattice');
   const events = database
     ? new ServiceEventsImpl(definition.name, config.EVENT_GROUP_PREFIX)
     : undefined;
@@ -279,6 +295,7 @@ export async function createService<P extends TProperties>(
     discovery,
     cache,
     metrics: registry,
+    tracing,
     auth: {
       verifier,
       authenticate: authenticate(verifier),

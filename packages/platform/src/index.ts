@@ -50,3 +50,4 @@ export type {
   ServiceContext,
   ServiceDefinition,
 } from './service-types.ts';
+export * from './telemetry/index.ts';

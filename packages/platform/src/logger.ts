@@ -1,4 +1,5 @@
 import type { LoggerOptions } from 'pino';
+import { traceLogFields } from './telemetry/log-fields.ts';
 
 /**
  * Paths that may carry credentials. pino replaces them before a line is written, so a
@@ -41,5 +42,6 @@ export function loggerOptions(
     messageKey: 'msg',
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
     redact: { paths: [...redactedPaths, ...extraRedactions], censor: '[redacted]' },
+    mixin: traceLogFields,
   };
 }

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AppError, isAppError, PlatformErrors } from './errors.ts';
 import { traceIdOf } from './http/trace-context.ts';
@@ -92,7 +93,8 @@ export function sendProblem(
     ...(error.detail ? { detail: error.detail } : {}),
     instance: request.url.split('?')[0],
     code: error.code,
-    traceId: traceIdOf(request.raw),
+    // The active span's trace when tracing is on (the same id as `traceIdOf` for a new trace).
+    traceId: trace.getActiveSpan()?.spanContext().traceId ?? traceIdOf(request.raw),
     ...error.extensions,
   };
   if (error.headers) reply.headers(error.headers);

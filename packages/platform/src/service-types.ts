@@ -18,6 +18,7 @@ import type { Database } from './db/database.ts';
 import type { Discovery } from './discovery.ts';
 import type { ServiceEvents } from './events/service-events.ts';
 import type { Readiness } from './health.ts';
+import type { ServiceTracing } from './telemetry/tracing.ts';
 
 /** The Fastify instance routes are declared on, typed from TypeBox schemas. */
 export type ServiceApp = FastifyInstance<
@@ -51,6 +52,12 @@ export interface ServiceContext<P extends TProperties = TProperties, DB = any> {
    * Labels must stay bounded: outcomes, channels, reasons — never ids.
    */
   readonly metrics: Registry;
+  /**
+   * OpenTelemetry for the service's own spans (saga steps, long computations):
+   * `await context.tracing.span('saga.charge-payment', async (span) => ...)`. HTTP, database,
+   * Redis and bus spans are made by the kit.
+   */
+  readonly tracing: ServiceTracing;
   /** Access-token verification and RBAC pre-handlers for this service's routes. */
   readonly auth: {
     readonly verifier: TokenVerifier;

@@ -127,7 +127,7 @@ export const baseConfigSchema = Type.Object({
     maximum: 1,
     default: 1,
     description:
-      'Share of new traces sampled (parent-based: a request joins its caller\'s decision); 1 keeps all',
+      "Share of new traces sampled (parent-based: a request joins its caller's decision); 1 keeps all",
   }),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({
     default: '',

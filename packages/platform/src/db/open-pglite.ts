@@ -1,5 +1,6 @@
 import { Kysely, sql } from 'kysely';
 import { pgliteListen } from '../outbox/listen.ts';
+import { queryTracer } from '../telemetry/db-spans.ts';
 import type { Database } from './database.ts';
 import { schemaName } from './names.ts';
 import { ScopedPGliteDialect } from './pglite-dialect.ts';
@@ -11,7 +12,10 @@ export async function openPGliteDatabase<DB>(
   service: string,
 ): Promise<Database<DB>> {
   await host.prepareService(service);
-  const db = new Kysely<DB>({ dialect: new ScopedPGliteDialect(host, service) });
+  const db = new Kysely<DB>({
+    dialect: new ScopedPGliteDialect(host, service),
+    log: queryTracer(schemaName(service), 'pglite'),
+  });
   return {
     kind: 'pglite',
     schema: schemaName(service),

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { postgresListen } from '../outbox/listen.ts';
+import { queryTracer } from '../telemetry/db-spans.ts';
 import type { Database } from './database.ts';
 import { parseInt8, quoteIdent, roleName, schemaName } from './names.ts';
 
@@ -129,7 +130,10 @@ export async function openPostgresDatabase<DB>(
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: queryTracer(schemaName(service), 'pg'),
+  });
   return {
     kind: 'postgres',
     schema: schemaName(service),
@@ -139,6 +143,12 @@ export async function openPostgresDatabase<DB>(
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
+    pool: () => ({
+      size: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: options.poolMax ?? 10,
+    }),
     close: () => db.destroy(),
   };
 }

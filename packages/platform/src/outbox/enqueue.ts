@@ -1,5 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { CloudEvent } from '../bus/event-bus.ts';
+import { activeTraceparent } from '../telemetry/traced-bus.ts';
 
 /** The channel the relay of `schema` listens on; fits Postgres's 63-byte limit (schemas ≤ 48). */
 export function outboxChannel(schema: string): string {
@@ -18,6 +19,18 @@ function check(event: CloudEvent): void {
 }
 
 /**
+ * The row keeps the context of the span that recorded the event (the request's, or a saga
+ * step's), so the relay's publish and the consumers join that trace under it. A traceparent
+ * of another trace, set on purpose by the caller, is kept.
+ */
+function withActiveTrace(event: CloudEvent): CloudEvent {
+  const active = activeTraceparent();
+  if (!active || event.traceparent === active) return event;
+  if (event.traceparent && event.traceparent.slice(3, 35) !== active.slice(3, 35)) return event;
+  return { ...event, traceparent: active };
+}
+
+/**
  * Writes `events` to the outbox in the caller's transaction, so they exist if and only if the
  * state change they describe commits. The relay publishes them in this order per aggregate
  * (`subject`); writers of one aggregate must serialise (e.g. by updating its row first), as
@@ -27,7 +40,7 @@ export async function enqueue<DB>(
   trx: Transaction<DB>,
   events: CloudEvent | CloudEvent[],
 ): Promise<void> {
-  const list = Array.isArray(events) ? events : [events];
+  const list = (Array.isArray(events) ? events : [events]).map(withActiveTrace);
   if (list.length === 0) return;
   for (const event of list) check(event);
   for (let start = 0; start < list.length; start += ROWS_PER_INSERT) {

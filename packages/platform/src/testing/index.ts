@@ -24,3 +24,10 @@ export {
   type TestTokenIssuer,
   testTokenIssuer,
 } from './token-issuer.ts';
+export {
+  expectTrace,
+  findSpans,
+  isDescendant,
+  newTraceparent,
+  type SpanExpectation,
+} from './traces.ts';
