@@ -35,6 +35,7 @@ export async function readSummary(
       maxDailyPoints: deps.limits.maxDailyPoints,
     },
     deps.now(),
+    'summary',
   );
   const scope: Scope = { tenantId, range };
   const [counts, money, active] = await Promise.all([

@@ -16,7 +16,12 @@ export interface RangeLimits {
   maxDailyPoints: number;
 }
 
-const DEFAULT_SPAN: Record<Interval, number> = { hour: 24, day: 30 };
+/** Without `from`: the last 24 hours of an hourly series, the last 30 days otherwise. */
+const DEFAULT_SPAN_MS: Record<Interval | 'summary', number> = {
+  hour: 24 * 3_600_000,
+  day: 30 * 86_400_000,
+  summary: 30 * 86_400_000,
+};
 
 /**
  * The range a query covers: `from` rounded down and `to` rounded up to whole intervals, since
@@ -28,12 +33,13 @@ export function resolveRange(
   interval: Interval,
   limits: RangeLimits,
   now: Date,
+  defaultSpan: Interval | 'summary' = interval,
 ): TimeRange {
   const step = INTERVAL_MS[interval];
   const to = query.to ? ceil(parse('to', query.to), step) : floor(now.getTime(), step) + step;
   const from = query.from
     ? floor(parse('from', query.from), step)
-    : to - DEFAULT_SPAN[interval] * step;
+    : to - DEFAULT_SPAN_MS[defaultSpan];
   if (from >= to) {
     throw AnalyticsErrors.invalidRange(`from (${query.from}) must be before to (${query.to})`);
   }
@@ -41,7 +47,9 @@ export function resolveRange(
   const max = interval === 'hour' ? limits.maxHourlyPoints : limits.maxDailyPoints;
   if (points > max) {
     throw AnalyticsErrors.rangeTooLong(
-      `${points} ${interval}s asked; at most ${max} ${interval}s per request${interval === 'hour' ? ' (use interval=day for longer ranges)' : ''}`,
+      defaultSpan === 'summary'
+        ? `${points / 24} days asked; a summary covers at most ${max / 24} days`
+        : `${points} ${interval}s asked; at most ${max} ${interval}s per request${interval === 'hour' ? ' (use interval=day for longer ranges)' : ''}`,
     );
   }
   return { from: new Date(from), to: new Date(to) };
