@@ -1,4 +1,4 @@
-import type { ServiceDefinition } from '@lattice/platform';
+import { registerTraceRoutes, type ServiceDefinition } from '@lattice/platform';
 import { gatewayConfig } from './config.ts';
 import { GatewayMetrics } from './gateway-metrics.ts';
 import { registerServicesRoute } from './ops/services-route.ts';
@@ -92,6 +92,7 @@ export const service: ServiceDefinition<(typeof gatewayConfig)['properties']> = 
     });
 
     const authenticate = cachedAuthenticate(context.auth.verifier, config.GATEWAY_TOKEN_CACHE_SIZE);
+    registerTraceRoutes(app, context);
     registerServicesRoute(app, {
       upstreams,
       self: context.name,
@@ -100,7 +101,14 @@ export const service: ServiceDefinition<(typeof gatewayConfig)['properties']> = 
       rateLimits,
       aliases,
     });
+    // Event streams never end by themselves: without this the server would wait for them
+    // forever on shutdown. Ended here, their clients reconnect (with Last-Event-ID) elsewhere.
+    const streams = new Set<{ end(): void }>();
+    app.addHook('preClose', async () => {
+      for (const stream of streams) stream.end();
+    });
     registerProxyRoutes(app, {
+      streams,
       context,
       upstreams,
       policies,

@@ -33,6 +33,13 @@ export interface ProxyDeps {
   authenticate(request: FastifyRequest): Promise<void>;
   rateLimiter: RateLimiter | undefined;
   metrics: GatewayMetrics;
+  /** Event streams being relayed now, ended when the gateway shuts down. */
+  streams: Set<{ end(): void }>;
+}
+
+/** A client asking for server-sent events: `Accept: text/event-stream`. */
+function wantsEventStream(accept: string | undefined): boolean {
+  return accept?.includes('text/event-stream') === true;
 }
 
 function affinityKey(request: FastifyRequest, key: HashKey): string {
@@ -62,6 +69,7 @@ class Exchange {
   readonly #reply: FastifyReply;
   readonly #upstream: ServiceUpstream;
   readonly #policy: RoutePolicy;
+  readonly #stream: boolean;
   readonly #abort = new AbortController();
   #current: UpstreamInstance | undefined;
   #closed = false;
@@ -72,18 +80,27 @@ class Exchange {
     reply: FastifyReply,
     upstream: ServiceUpstream,
     policy: RoutePolicy,
+    stream: boolean,
   ) {
     this.#deps = deps;
     this.#request = request;
     this.#reply = reply;
     this.#upstream = upstream;
     this.#policy = policy;
+    this.#stream = stream;
     upstream.inFlight++;
+    if (stream) deps.streams.add(this);
     reply.raw.once('close', () => this.#onClose());
+  }
+
+  /** Ends a relayed stream from the gateway's side (shutdown): the client reconnects elsewhere. */
+  end(): void {
+    this.#abort.abort();
   }
 
   #onClose(): void {
     this.#closed = true;
+    if (this.#stream) this.#deps.streams.delete(this);
     if (!this.#reply.raw.writableFinished) this.#abort.abort();
     this.#release();
     this.#upstream.inFlight--;
@@ -146,6 +163,13 @@ class Exchange {
       protocol: request.protocol,
       host: request.headers.host,
     });
+    // An event stream is quiet between events for longer than any answer may take to start:
+    // once it has started only the stream idle timeout applies (undici's bodyTimeout is the
+    // longest gap between chunks), and it gets a connection of its own.
+    const stream = this.#stream;
+    const bodyTimeout = stream
+      ? this.#deps.context.config.GATEWAY_STREAM_IDLE_TIMEOUT_MS
+      : policy.timeoutMs;
     let tried: UpstreamInstance[] | undefined;
     for (let attempt = 0; ; attempt++) {
       instance.begin();
@@ -154,7 +178,7 @@ class Exchange {
       let failure: unknown;
       let response: Awaited<ReturnType<UpstreamInstance['pool']['request']>> | undefined;
       try {
-        response = await instance.pool.request({
+        response = await (stream ? instance.streamPool() : instance.pool).request({
           method: request.method as 'GET',
           path: request.url,
           headers,
@@ -162,7 +186,7 @@ class Exchange {
           // is read only once connected is what makes a body safe to retry.
           body: body?.source() as unknown as Readable | undefined,
           headersTimeout: policy.timeoutMs,
-          bodyTimeout: policy.timeoutMs,
+          bodyTimeout,
           signal: this.#abort.signal,
         });
       } catch (error) {
@@ -188,6 +212,8 @@ class Exchange {
           }
         }
         reply.code(status).headers(downstreamResponseHeaders(response.headers));
+        // Proxies in front of the gateway (nginx) must not hold events back either.
+        if (stream) reply.header('x-accel-buffering', 'no');
         return reply.send(response.body);
       }
 
@@ -284,7 +310,8 @@ export function registerProxyRoutes(app: ServiceApp, deps: ProxyDeps): void {
           ? new RequestBody(incoming, bodyLimit)
           : undefined;
       const policy = policies.resolve(service, request.method, request.url);
-      return new Exchange(deps, request, reply, upstream, policy).run(body);
+      const stream = policy.stream || wantsEventStream(request.headers.accept);
+      return new Exchange(deps, request, reply, upstream, policy, stream).run(body);
     };
 
     scope.route({

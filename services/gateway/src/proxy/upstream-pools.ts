@@ -6,6 +6,7 @@ import { Pool } from 'undici';
  */
 export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
+  readonly #streamPools = new Map<string, Pool>();
   readonly #connections: number;
 
   constructor(connections: number) {
@@ -21,16 +22,39 @@ export class UpstreamPools {
     return pool;
   }
 
+  /**
+   * Event streams hold a connection for as long as the client listens: they get pools of their
+   * own without a connection cap, so a thousand listeners neither wait behind the capped pool
+   * nor starve ordinary requests of its connections. The bulkhead still bounds them.
+   */
+  streamPool(origin: string): Pool {
+    let pool = this.#streamPools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: null, keepAliveTimeout: 10_000 });
+      this.#streamPools.set(origin, pool);
+    }
+    return pool;
+  }
+
   /** An instance discovery no longer lists: its requests in flight finish, then it closes. */
   release(origin: string): void {
-    const pool = this.#pools.get(origin);
-    if (!pool) return;
-    this.#pools.delete(origin);
-    pool.close().catch(() => {});
+    for (const pools of [this.#pools, this.#streamPools]) {
+      const pool = pools.get(origin);
+      if (!pool) continue;
+      pools.delete(origin);
+      pool.close().catch(() => {});
+    }
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    const pools = [...this.#pools.values()];
+    const streams = [...this.#streamPools.values()];
     this.#pools.clear();
+    this.#streamPools.clear();
+    // Streams were ended before the server closed; whatever is left is cut, not awaited.
+    await Promise.all([
+      ...pools.map((pool) => pool.close()),
+      ...streams.map((pool) => pool.destroy()),
+    ]);
   }
 }

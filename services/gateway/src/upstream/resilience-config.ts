@@ -14,6 +14,12 @@ export const resilienceConfig = Type.Object({
     description:
       'Longest wait for an upstream instance to start answering (and between body chunks) before 504; per attempt',
   }),
+  GATEWAY_STREAM_IDLE_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 120_000,
+    description:
+      'Event streams (Accept: text/event-stream, or "stream": true in GATEWAY_ROUTES): longest silence between chunks before the gateway ends the stream (heartbeats keep it open); replaces the upstream timeout once the stream has started; 0: never',
+  }),
   GATEWAY_LOAD_BALANCER: Type.Union(
     BALANCERS.map((b) => Type.Literal(b)),
     {

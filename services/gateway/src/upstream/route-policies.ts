@@ -17,6 +17,8 @@ export interface RoutePolicy {
   hashKey: HashKey;
   timeoutMs: number;
   retries: number;
+  /** Long-lived answers (server-sent events): no connection cap, the stream idle timeout. */
+  stream: boolean;
 }
 
 interface Rule {
@@ -36,6 +38,7 @@ const Entry = Type.Object(
     hashKey: Type.Optional(Type.String({ pattern: HASH_KEY_PATTERN })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
+    stream: Type.Optional(Type.Boolean()),
     maxConcurrent: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -64,6 +67,7 @@ export class RoutePolicies {
       hashKey: parseHashKey(config.GATEWAY_HASH_KEY),
       timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
       retries: config.GATEWAY_RETRIES,
+      stream: false,
     };
     this.#defaultMaxConcurrent = config.GATEWAY_MAX_CONCURRENT_PER_UPSTREAM;
     let entries: unknown;
@@ -97,6 +101,7 @@ export class RoutePolicies {
           hashKey: entry.hashKey ? parseHashKey(entry.hashKey) : this.defaults.hashKey,
           timeoutMs: entry.timeoutMs ?? this.defaults.timeoutMs,
           retries: entry.retries ?? this.defaults.retries,
+          stream: entry.stream ?? false,
         },
       });
       this.#rules.set(entry.service, rules);

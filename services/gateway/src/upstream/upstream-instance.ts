@@ -44,16 +44,29 @@ export class UpstreamInstance {
   ejections = 0;
   readonly #policy: InstancePolicy;
   readonly #events: InstanceEvents;
+  readonly #streamPool: (() => Pool) | undefined;
   #failures = 0;
   #unreachable = 0;
   #probing = false;
   #lastEjectionEnd = 0;
 
-  constructor(origin: string, pool: Pool, policy: InstancePolicy, events: InstanceEvents) {
+  constructor(
+    origin: string,
+    pool: Pool,
+    policy: InstancePolicy,
+    events: InstanceEvents,
+    streamPool?: () => Pool,
+  ) {
     this.origin = origin;
     this.pool = pool;
     this.#policy = policy;
     this.#events = events;
+    this.#streamPool = streamPool;
+  }
+
+  /** The pool for long-lived answers (event streams); the ordinary pool when none is given. */
+  streamPool(): Pool {
+    return this.#streamPool?.() ?? this.pool;
   }
 
   get consecutiveFailures(): number {

@@ -60,12 +60,18 @@ export class Upstreams {
         previous.delete(origin);
         return kept;
       }
-      return new UpstreamInstance(origin, pools.pool(origin), instancePolicy, {
-        changed: () => service.changed(),
-        ejected: (instance) => onEjection?.(service.name, instance),
-        othersInRotation: (instance) =>
-          service.instances.some((other) => other !== instance && other.ejectedUntil === 0),
-      });
+      return new UpstreamInstance(
+        origin,
+        pools.pool(origin),
+        instancePolicy,
+        {
+          changed: () => service.changed(),
+          ejected: (instance) => onEjection?.(service.name, instance),
+          othersInRotation: (instance) =>
+            service.instances.some((other) => other !== instance && other.ejectedUntil === 0),
+        },
+        () => pools.streamPool(origin),
+      );
     });
     for (const gone of previous.keys()) pools.release(gone);
     service.replace(list, instances);
