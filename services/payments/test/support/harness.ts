@@ -35,7 +35,7 @@ export interface Processor {
     method: 'GET' | 'POST',
     path: string,
     payload?: object,
-  ): Promise<{ status: number; body: any }>;
+  ): Promise<{ status: number; body: unknown }>;
   /** Charges the processor made under an idempotency key (succeeded or declined). */
   chargesWithKey(key: string): Promise<Array<{ id: string; status: string; refunded: boolean }>>;
   outage(enabled: boolean): Promise<void>;
@@ -115,7 +115,7 @@ export function paymentsFixture(
           'GET',
           `/v1/charges?limit=100&idempotency_key=${encodeURIComponent(key)}`,
         );
-        return body.data;
+        return (body as { data: Array<{ id: string; status: string; refunded: boolean }> }).data;
       },
       async outage(enabled) {
         await request('POST', '/v1/sandbox/outage', { enabled });
@@ -212,20 +212,31 @@ export function refundRequested(
   };
 }
 
+/** The data of payments.payment.*.v1 events (see packages/contracts/src/events/payments.ts). */
+export interface PaymentEventData {
+  paymentId: string;
+  orderId: string;
+  tenantId: string;
+  customerId: string;
+  amountCents: number;
+  currency: string;
+  reason?: string;
+}
+
 /** Waits for the payments event of `type` about the order; its data. */
 export async function outcomeOf(
   fx: Fixture,
   orderId: string,
   type: 'succeeded' | 'failed' | 'refunded',
   timeoutMs = 10_000,
-): Promise<Record<string, any>> {
+): Promise<PaymentEventData> {
   const wanted = `lattice.payments.payment.${type}.v1`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = fx.published.find(
       (e) => e.type === wanted && (e.data as { orderId: string }).orderId === orderId,
     );
-    if (found) return found.data as Record<string, any>;
+    if (found) return found.data as PaymentEventData;
     if (Date.now() > deadline)
       throw new Error(`no ${wanted} for order ${orderId} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
