@@ -77,7 +77,10 @@ export function placeBehaviours(svc: () => OrdersService): void {
       });
       assert.equal(order.paymentMethod, 'pm_card_declined');
       const [placed] = await outboxEventsAbout(svc(), order.id);
-      assert.equal((placed?.data as { paymentMethod: string }).paymentMethod, 'pm_card_declined');
+      assert.equal(
+        (placed?.data as { paymentMethod?: string } | undefined)?.paymentMethod,
+        'pm_card_declined',
+      );
     });
 
     test('without an Idempotency-Key answers 400 and places nothing', async () => {

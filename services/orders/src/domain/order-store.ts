@@ -52,8 +52,8 @@ export interface OrderCommand {
   /** The tenant of a new stream; an existing stream keeps its own. */
   tenantId?: string;
   metadata: EventMetadata;
-  /** The events to append given the current state; may throw a domain error. */
-  decide(order: Order | undefined): OrderEvent[];
+  /** The events to append given the current state (the aggregate's pure decisions); may throw a domain error. */
+  decide(order: Order | undefined): OrderEvent[] | Promise<OrderEvent[]>;
 }
 
 /**
@@ -95,7 +95,7 @@ async function attemptCommand(
   command: OrderCommand,
 ): Promise<CommandResult> {
   const loaded = await loadOrder(trx, command.orderId);
-  const decided = command.decide(loaded.order);
+  const decided = await command.decide(loaded.order);
   if (decided.length === 0) return { order: loaded.order, appended: [] };
 
   const tenantId = loaded.order?.tenantId ?? command.tenantId;

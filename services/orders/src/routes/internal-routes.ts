@@ -13,6 +13,10 @@ export function registerInternalRoutes(
     '/internal/orders/expire-pending',
     {
       onRequest: [auth.authenticateService],
+      // A scheduler may POST without a body: that means the defaults, as `{}` does.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
         tags: ['internal'],
         summary:

@@ -193,7 +193,7 @@ const paymentEnvelope = (type: string, order: { orderId: string; tenantId: strin
   time: new Date().toISOString(),
   subject: order.orderId,
   tenantid: order.tenantId,
-  datacontenttype: 'application/json',
+  datacontenttype: 'application/json' as const,
 });
 
 export interface PaymentRef {

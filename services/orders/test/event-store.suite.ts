@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { uuidv7 } from '@lattice/platform';
+import { type DatabaseKind, testPostgresUrl } from '@lattice/platform/testing';
+import { Registry } from 'prom-client';
+import {
+  appendEvents,
+  ConcurrencyConflict,
+  readStream,
+  type StoredEvent,
+} from '../src/data/event-store.ts';
+import { projectEvents } from '../src/data/projections.ts';
+import type { Executor } from '../src/data/schema.ts';
+import type { OrdersDeps } from '../src/domain/deps.ts';
+import {
+  cancelByCustomer,
+  expireOrder,
+  type OrderEvent,
+  paymentRefunded,
+  paymentSucceeded,
+  placeOrder,
+} from '../src/domain/order.ts';
+import { orderMetrics } from '../src/domain/order-metrics.ts';
+import { executeOrderCommand, loadOrder, replayOrder } from '../src/domain/order-store.ts';
+import { rebuildReadModels } from '../src/rebuild-projections.ts';
+import { database, type OrdersService, SNAPSHOT_EVERY } from './support/harness.ts';
+
+const run = promisify(execFile);
+
+function depsOf(svc: OrdersService, overrides: Partial<OrdersDeps> = {}): OrdersDeps {
+  return {
+    database: database(svc),
+    events: svc.context.events,
+    metrics: orderMetrics(new Registry()),
+    snapshotEvery: SNAPSHOT_EVERY,
+    commandMaxAttempts: 5,
+    idempotencyTtlMs: 60_000,
+    paymentTimeoutMs: 300_000,
+    expireBatchSize: 10,
+    now: () => new Date(),
+    newId: () => uuidv7(),
+    ...overrides,
+  };
+}
+
+const placed = (orderId: string, tenantId: string): OrderEvent[] =>
+  placeOrder(undefined, {
+    orderId,
+    tenantId,
+    customerId: randomUUID(),
+    items: [{ sku: 'MUG-01', name: 'Lattice mug', quantity: 1, unitPriceCents: 1299 }],
+    currency: 'EUR',
+    paymentMethod: 'pm_card_ok',
+    at: new Date(),
+  });
+
+/** Places an order straight through the command path, and returns its id. */
+async function newOrder(deps: OrdersDeps): Promise<string> {
+  const orderId = uuidv7();
+  const tenantId = randomUUID();
+  await deps.database.transaction((trx) =>
+    executeOrderCommand(deps, trx, {
+      orderId,
+      tenantId,
+      metadata: {},
+      decide: () => placed(orderId, tenantId),
+    }),
+  );
+  return orderId;
+}
+
+async function command(
+  deps: OrdersDeps,
+  orderId: string,
+  decide: Parameters<typeof executeOrderCommand>[2]['decide'],
+) {
+  return deps.database.transaction((trx) =>
+    executeOrderCommand(deps, trx, { orderId, metadata: {}, decide }),
+  );
+}
+
+async function readModels(db: Executor) {
+  const detail = await db.selectFrom('order_detail').selectAll().orderBy('order_id').execute();
+  const list = await db.selectFrom('order_list').selectAll().orderBy('order_id').execute();
+  // pg parses jsonb, PGlite may not: compare values.
+  return {
+    detail: detail.map((row) => ({
+      ...row,
+      items: typeof row.items === 'string' ? JSON.parse(row.items) : row.items,
+      total_cents: Number(row.total_cents),
+    })),
+    list: list.map((row) => ({ ...row, total_cents: Number(row.total_cents) })),
+  };
+}
+
+export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKind): void {
+  describe('event store', () => {
+    test('appending at a version already taken fails with a ConcurrencyConflict and writes nothing', async () => {
+      const db = database(svc());
+      const streamId = uuidv7();
+      const tenantId = randomUUID();
+      // Projected as the command path does, so the read models stay the events' image.
+      const append = (expectedVersion: number, events: OrderEvent[]) =>
+        db.transaction(async (trx) => {
+          const stored = await appendEvents(trx, {
+            streamId,
+            tenantId,
+            expectedVersion,
+            events,
+            metadata: {},
+            recordedAt: new Date(),
+          });
+          await projectEvents(trx, stored);
+          return stored;
+        });
+      const [first] = await append(0, placed(streamId, tenantId));
+      assert.equal(first?.version, 1);
+
+      const confirm: OrderEvent = {
+        type: 'OrderConfirmed',
+        data: { paymentId: 'p1', at: new Date().toISOString() },
+      };
+      await assert.rejects(append(0, placed(streamId, tenantId)), (error: unknown) => {
+        assert.ok(error instanceof ConcurrencyConflict);
+        assert.equal(error.streamId, streamId);
+        assert.equal(error.expectedVersion, 0);
+        return true;
+      });
+      await append(1, [confirm]);
+      // A writer that read version 1 decides two events: refused as a whole.
+      const cancel: OrderEvent = {
+        type: 'OrderCancelled',
+        data: { reason: 'cancelled_by_customer', at: new Date().toISOString() },
+      };
+      await assert.rejects(append(1, [cancel, cancel]), ConcurrencyConflict);
+      const stream = await readStream(db.db, streamId);
+      assert.deepEqual(
+        stream.map((s) => [s.version, s.event.type]),
+        [
+          [1, 'OrderPlaced'],
+          [2, 'OrderConfirmed'],
+        ],
+      );
+    });
+
+    test('a conflicting attempt is undone and the command decided again on the fresh state', async () => {
+      const deps = depsOf(svc());
+      const orderId = await newOrder(deps);
+      let decisions = 0;
+      const result = await deps.database.transaction(async (trx) =>
+        executeOrderCommand(deps, trx, {
+          orderId,
+          metadata: {},
+          decide: async (order) => {
+            decisions++;
+            if (decisions === 1) {
+              // Stands in for a writer that appended right after this one read the stream:
+              // the append below then finds version 2 taken.
+              await appendEvents(trx, {
+                streamId: orderId,
+                tenantId: order?.tenantId as string,
+                expectedVersion: 1,
+                events: [
+                  {
+                    type: 'OrderConfirmed',
+                    data: { paymentId: 'rival', at: new Date().toISOString() },
+                  },
+                ],
+                metadata: {},
+                recordedAt: new Date(),
+              });
+            }
+            return order ? cancelByCustomer(order, new Date()) : [];
+          },
+        }),
+      );
+      assert.equal(decisions, 2);
+      assert.equal(result.order?.status, 'cancelled');
+      // The rival's write was part of the undone attempt; the retry appended on version 1.
+      const stream = await readStream(deps.database.db, orderId);
+      assert.deepEqual(
+        stream.map((s) => s.event.type),
+        ['OrderPlaced', 'OrderCancelled'],
+      );
+    });
+
+    test('with a real concurrent writer the loser retries on fresh state, within bounded attempts', {
+      skip: kind === 'pglite' ? 'PGlite runs one transaction at a time' : false,
+    }, async () => {
+      // The timeout job reads "pending"; before it appends, a payment confirms the order in
+      // another transaction. Its append then conflicts, and the retry sees "confirmed".
+      const race = async (deps: OrdersDeps) => {
+        const orderId = await newOrder(deps);
+        const seen: string[] = [];
+        const outcome = deps.database.transaction((trx) =>
+          executeOrderCommand(deps, trx, {
+            orderId,
+            metadata: {},
+            decide: async (order) => {
+              if (!order) return [];
+              seen.push(order.status);
+              if (seen.length === 1) {
+                await command(deps, orderId, (o) =>
+                  o ? paymentSucceeded(o, 'pay-rival', new Date()) : [],
+                );
+              }
+              return expireOrder(order, new Date());
+            },
+          }),
+        );
+        return { orderId, seen, outcome };
+      };
+
+      const deps = depsOf(svc());
+      const won = await race(deps);
+      const result = await won.outcome;
+      assert.deepEqual(won.seen, ['pending', 'confirmed']);
+      assert.equal(result.order?.status, 'confirmed');
+      assert.deepEqual(result.appended, []);
+      const stream = await readStream(deps.database.db, won.orderId);
+      assert.deepEqual(
+        stream.map((s) => s.event.type),
+        ['OrderPlaced', 'OrderConfirmed'],
+      );
+
+      const impatient = await race(depsOf(svc(), { commandMaxAttempts: 1 }));
+      await assert.rejects(impatient.outcome, (error: unknown) => {
+        assert.equal((error as { code?: string }).code, 'ORDERS_CONCURRENT_CHANGE');
+        assert.equal((error as { status?: number }).status, 503);
+        return true;
+      });
+      assert.deepEqual(impatient.seen, ['pending']);
+    });
+
+    test('loading from the latest snapshot equals replaying the whole stream', async () => {
+      const deps = depsOf(svc());
+      const at = () => new Date();
+      const histories: Array<Array<Parameters<typeof command>[2]>> = [
+        [],
+        [(o) => (o ? paymentSucceeded(o, 'pay-a', at()) : [])],
+        [(o) => (o ? cancelByCustomer(o, at()) : [])],
+        [
+          (o) => (o ? paymentSucceeded(o, 'pay-b', at()) : []),
+          (o) => (o ? cancelByCustomer(o, at()) : []),
+          (o) => (o ? paymentRefunded(o, 'pay-b', 'cancelled_by_customer', at()) : []),
+        ],
+        [
+          (o) => (o ? expireOrder(o, at()) : []),
+          (o) => (o ? paymentSucceeded(o, 'pay-late', at()) : []),
+          (o) => (o ? paymentSucceeded(o, 'pay-late', at()) : []),
+          (o) => (o ? paymentRefunded(o, 'pay-late', 'payment_timeout', at()) : []),
+        ],
+      ];
+      for (const steps of histories) {
+        const orderId = await newOrder(deps);
+        for (const step of steps) await command(deps, orderId, step);
+        const full = await replayOrder(deps.database.db, orderId);
+        const loaded = await loadOrder(deps.database.db, orderId);
+        assert.deepEqual(loaded.order, full);
+        assert.equal(loaded.version, full?.version);
+
+        const snapshot = await deps.database.db
+          .selectFrom('order_snapshots')
+          .select(['version'])
+          .where('stream_id', '=', orderId)
+          .executeTakeFirst();
+        const version = full?.version ?? 0;
+        const expected = Math.floor(version / SNAPSHOT_EVERY) * SNAPSHOT_EVERY;
+        assert.equal(snapshot?.version, expected === 0 ? undefined : expected, `at ${version}`);
+      }
+    });
+
+    test('loading reads the snapshot, and ignores one of another shape', async () => {
+      const deps = depsOf(svc());
+      const orderId = await newOrder(deps);
+      await command(deps, orderId, (o) => (o ? paymentSucceeded(o, 'pay-s', new Date()) : []));
+      const full = await replayOrder(deps.database.db, orderId);
+      // A snapshot saying something the events do not: load must show it (it read the
+      // snapshot, not the events before it) — until the snapshot's shape is not the current one.
+      const tampered = { ...full, paymentMethod: 'from-the-snapshot' };
+      await deps.database.db
+        .updateTable('order_snapshots')
+        .set({ state: JSON.stringify(tampered) })
+        .where('stream_id', '=', orderId)
+        .execute();
+      assert.equal(
+        (await loadOrder(deps.database.db, orderId)).order?.paymentMethod,
+        'from-the-snapshot',
+      );
+      await deps.database.db
+        .updateTable('order_snapshots')
+        .set({ schema: 0 })
+        .where('stream_id', '=', orderId)
+        .execute();
+      assert.deepEqual((await loadOrder(deps.database.db, orderId)).order, full);
+    });
+
+    test('rebuilding the read models from the events equals the live ones', async () => {
+      const deps = depsOf(svc());
+      const orderId = await newOrder(deps);
+      await command(deps, orderId, (o) => (o ? paymentSucceeded(o, 'pay-r', new Date()) : []));
+      await command(deps, orderId, (o) => (o ? cancelByCustomer(o, new Date()) : []));
+      const live = await readModels(deps.database.db);
+      assert.ok(live.detail.length > 0);
+
+      // Damage the live models: the rebuild must not depend on them.
+      await deps.database.db
+        .updateTable('order_detail')
+        .set({ status: 'pending', cancellation_reason: null })
+        .where('order_id', '=', orderId)
+        .execute();
+      await deps.database.db.deleteFrom('order_list').where('order_id', '=', orderId).execute();
+
+      const { events } = await rebuildReadModels(deps.database);
+      const total = await deps.database.db
+        .selectFrom('order_events')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirstOrThrow();
+      assert.equal(events, Number(total.n));
+      assert.deepEqual(await readModels(deps.database.db), live);
+    });
+
+    test('projecting the same events again changes nothing', async () => {
+      const deps = depsOf(svc());
+      const orderId = await newOrder(deps);
+      await command(deps, orderId, (o) => (o ? paymentSucceeded(o, 'pay-i', new Date()) : []));
+      const before = await readModels(deps.database.db);
+      const stream: StoredEvent[] = await readStream(deps.database.db, orderId);
+      await deps.database.transaction((trx) => projectEvents(trx, stream));
+      // And an older event after a newer one.
+      await deps.database.transaction((trx) => projectEvents(trx, stream.slice(0, 1)));
+      assert.deepEqual(await readModels(deps.database.db), before);
+    });
+
+    test('the rebuild-projections command rebuilds a PostgreSQL database from its events', {
+      skip: kind === 'pglite' ? 'the command opens the database by URL' : false,
+    }, async () => {
+      const name = (svc() as OrdersService & { testDatabase?: { name?: string } }).testDatabase
+        ?.name;
+      assert.ok(name);
+      const url = new URL(testPostgresUrl());
+      url.pathname = `/${name}`;
+      const live = await readModels(database(svc()).db);
+      const { stdout } = await run(
+        process.execPath,
+        [new URL('../src/rebuild-projections.ts', import.meta.url).pathname],
+        {
+          env: {
+            ...process.env,
+            LATTICE_MODE: 'distributed',
+            POSTGRES_URL: testPostgresUrl(),
+            DATABASE_URL: url.toString(),
+            LOG_LEVEL: 'silent',
+          },
+          timeout: 60_000,
+        },
+      );
+      assert.match(stdout, /orders read models rebuilt from \d+ events/);
+      assert.deepEqual(await readModels(database(svc()).db), live);
+    });
+  });
+}
