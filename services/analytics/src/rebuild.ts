@@ -1,7 +1,13 @@
 // `node services/analytics/src/rebuild.ts [--source auto|stream|log]`: drops the analytics read
 // models and rebuilds them by replaying the events, with a progress bar. Exit codes: 0 done,
 // 1 the rebuild failed (nothing changed), 2 bad arguments or configuration.
-import { baseConfigSchema, consumerGroup, extendConfig, loadConfig } from '@lattice/platform';
+import {
+  baseConfigSchema,
+  ConfigError,
+  consumerGroup,
+  extendConfig,
+  loadConfig,
+} from '@lattice/platform';
 import { analyticsConfig } from './config.ts';
 import { READ_MODEL_CONSUMER } from './events/event-types.ts';
 import { openAnalyticsDatabase } from './rebuild/open-database.ts';
@@ -46,7 +52,10 @@ try {
     }
   }
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`rebuild: ${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof UsageError) {
     process.stderr.write(`rebuild: ${error.message}\nRun with --help for usage.\n`);
     process.exitCode = 2;
   } else {
