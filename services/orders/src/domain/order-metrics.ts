@@ -8,9 +8,10 @@ export interface OrderMetrics {
 
 /**
  * Business counters on the service's registry (served at /metrics). Labels are bounded: the
- * cancellation reasons of the contract. Counted after the append's transaction committed, so
- * a rolled-back command counts nothing; an event batch the inbox re-applies one by one after a
- * failure may count its events twice, which a rate over minutes does not notice.
+ * cancellation reasons of the contract. Requests count after their transaction committed, so a
+ * refused command counts nothing. Consumers count when their handler returns, just before the
+ * inbox commits the batch: if a batch fails and the inbox re-applies it event by event, its
+ * orders may be counted twice — rare, and invisible in a rate over minutes.
  */
 export function orderMetrics(registry: Registry): OrderMetrics {
   const placed = new Counter({
