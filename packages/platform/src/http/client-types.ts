@@ -1,3 +1,5 @@
+import type { Registry } from 'prom-client';
+
 export type HttpMethod = 'GET' | 'HEAD' | 'OPTIONS' | 'PUT' | 'DELETE' | 'POST' | 'PATCH';
 
 export type CircuitStatus = 'closed' | 'open' | 'half-open';
@@ -18,6 +20,11 @@ export interface HttpClientOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
   logger?: HttpClientLogger;
+  /**
+   * The service's registry (`context.metrics`): the circuit's state is served as
+   * `lattice_http_client_circuit_state{upstream=<name>}`.
+   */
+  metrics?: Registry;
 }
 
 /** What a service forwards from its own inbound request to the upstream. */

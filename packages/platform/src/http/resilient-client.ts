@@ -8,6 +8,7 @@ import {
 } from 'cockatiel';
 import { type Dispatcher, Pool } from 'undici';
 import { PlatformErrors } from '../errors.ts';
+import { trackCircuit } from '../telemetry/circuit-metrics.ts';
 import type {
   CircuitStatus,
   HttpClient,
@@ -104,10 +105,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     handleWhen(isTransient).orWhenResult((result) => (result as RawResponse).status >= 500),
     { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(threshold) },
   );
+  if (options.metrics) trackCircuit(options.metrics, name, () => circuitStatus());
   breaker.onBreak(() => {
     openedAt = Date.now();
     logger?.warn({ upstream: name, halfOpenAfterMs }, 'upstream circuit opened');
   });
+
+  function circuitStatus(): CircuitStatus {
+    if (breaker.state === CircuitState.Closed) return 'closed';
+    return breaker.state === CircuitState.HalfOpen ? 'half-open' : 'open';
+  }
 
   function poolFor(origin: string): Pool {
     let pool = pools.get(origin);
@@ -224,10 +231,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     put: withBody('PUT'),
     patch: withBody('PATCH'),
     delete: (path, opts = {}) => request({ ...opts, method: 'DELETE', path }),
-    circuitState(): CircuitStatus {
-      if (breaker.state === CircuitState.Closed) return 'closed';
-      return breaker.state === CircuitState.HalfOpen ? 'half-open' : 'open';
-    },
+    circuitState: circuitStatus,
     async close() {
       closed = true;
       const all = [...pools.values()];

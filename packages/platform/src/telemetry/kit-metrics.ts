@@ -1,12 +1,27 @@
+import { performance } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 import type { Database } from '../db/database.ts';
+import { circuitsOf } from './circuit-metrics.ts';
 
 /**
- * Metrics of the kit's own resources that are read when scraped (nothing on the request
- * path): the database connection pool. Labels carry no ids.
+ * Metrics read when scraped (nothing on the request path): event loop utilisation and the
+ * database connection pool. Labels carry no ids.
  */
 export function registerKitMetrics(registry: Registry, resources: { database?: Database }): void {
   const { database } = resources;
+  circuitsOf(registry);
+  // prom-client's defaults cover event loop delay, heap, GC and handles, but not utilisation.
+  let previous = performance.eventLoopUtilization();
+  new Gauge({
+    name: 'nodejs_eventloop_utilization_ratio',
+    help: 'Share of time the event loop was busy since the previous scrape (0 to 1)',
+    registers: [registry],
+    collect() {
+      const now = performance.eventLoopUtilization();
+      this.set(performance.eventLoopUtilization(now, previous).utilization);
+      previous = now;
+    },
+  });
   if (database?.pool) {
     const pool = () => database.pool!();
     new Gauge({
