@@ -4,6 +4,7 @@ import { type AnalyticsConfigProperties, analyticsConfig } from './config.ts';
 import type { AnalyticsDb } from './data/schema.ts';
 import { readModelConsumer } from './events/read-model-consumer.ts';
 import { registerAnalyticsRoutes } from './routes/analytics-routes.ts';
+import { registerRebuildRoute } from './routes/rebuild-route.ts';
 
 /** CQRS read models of every domain event, per tenant and hour; summaries and time series. */
 export const service: ServiceDefinition<AnalyticsConfigProperties, AnalyticsDb> = {
@@ -12,7 +13,8 @@ export const service: ServiceDefinition<AnalyticsConfigProperties, AnalyticsDb> 
     'Numbers for tenant admins: signups, active users, todos, orders, revenue, refunds and payment failures, per hour or day',
   config: analyticsConfig,
   migrations: new URL('../migrations/', import.meta.url),
-  routes(app, { config, db, events, auth, metrics }) {
+  routes(app, context) {
+    const { config, db, events, auth, metrics } = context;
     const applied = new Counter({
       name: 'analytics_events_applied_total',
       help: 'Events applied to the read models, by event type (a batch that failed and was re-applied event by event counts twice)',
@@ -32,5 +34,6 @@ export const service: ServiceDefinition<AnalyticsConfigProperties, AnalyticsDb> 
       },
       auth,
     );
+    registerRebuildRoute(app, context);
   },
 };

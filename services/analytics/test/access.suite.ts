@@ -71,6 +71,27 @@ export function accessBehaviours(svc: () => AnalyticsService): void {
       );
     });
 
+    test('only a platform admin may rebuild the read models over HTTP, and numbers stay', async () => {
+      const rebuild = async (roles: string[]) =>
+        svc().app.inject({
+          method: 'POST',
+          url: '/api/v1/analytics/rebuild?source=log',
+          headers: { authorization: `Bearer ${await tokenFor(svc(), tenantA, roles)}` },
+        });
+      const refused = await rebuild(['admin']);
+      assert.equal(refused.statusCode, 403);
+      const token = await tokenFor(svc(), randomUUID(), ['platform-admin']);
+      const before = (await get(svc(), `/summary?${DAY}&tenantId=${tenantB}`, token)).json();
+      const done = await rebuild(['platform-admin']);
+      assert.equal(done.statusCode, 200, done.body);
+      assert.equal(done.json().source, 'log');
+      assert.ok(done.json().applied >= 3);
+      assert.deepEqual(
+        (await get(svc(), `/summary?${DAY}&tenantId=${tenantB}`, token)).json(),
+        before,
+      );
+    });
+
     test('a member gets 403 and an anonymous caller 401', async () => {
       const member = await tokenFor(svc(), tenantA, ['member']);
       assertProblem(await get(svc(), `/summary?${DAY}`, member), 403, 'ANALYTICS_ADMIN_REQUIRED');
