@@ -58,10 +58,11 @@ export async function claimDueEmails(
   return rows;
 }
 
+/** last_error stays: an email that needed retries keeps the reason on record. */
 export async function markEmailSent(db: Executor, id: string): Promise<void> {
   await db
     .updateTable('email_deliveries')
-    .set({ status: 'sent', sent_at: sql<Date>`now()`, last_error: null })
+    .set({ status: 'sent', sent_at: sql<Date>`now()` })
     .where('id', '=', id)
     .execute();
 }

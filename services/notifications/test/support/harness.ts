@@ -142,7 +142,7 @@ export interface TestUser {
 /** A fresh user in a fresh tenant, with an access token; not registered anywhere yet. */
 export async function newUser(
   svc: NotificationsService,
-  options: { name?: string; roles?: string[] } = {},
+  options: { name?: string; roles?: string[]; emailPrefix?: string } = {},
 ): Promise<TestUser> {
   const userId = randomUUID();
   const tenantId = randomUUID();
@@ -150,7 +150,7 @@ export async function newUser(
   return {
     userId,
     tenantId,
-    email: `user-${randomBytes(4).toString('hex')}@example.test`,
+    email: `${options.emailPrefix ?? 'user'}-${randomBytes(4).toString('hex')}@example.test`,
     name: options.name ?? 'Ada',
     token: await svc.issuer.sign({ userId, tenantId, roles }),
   };
