@@ -1,23 +1,27 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createService,
   type Discovery,
+  EmbeddedBus,
   openPGliteDatabase,
   PGliteHost,
   type ServiceDefinition,
   type ServiceInstance,
 } from '@lattice/platform';
+import type { TProperties } from 'typebox';
 import { service as authService } from '../../../auth/src/app.ts';
+import { service as gatewayService } from '../../../gateway/src/app.ts';
+import { service as notificationsService } from '../../../notifications/src/app.ts';
+import { service as ordersService } from '../../../orders/src/app.ts';
 import { service as todosService } from '../../../todos/src/app.ts';
 import { service as workerService } from '../../src/app.ts';
 
 export const ADMIN_EMAIL = 'operator@worker.test';
-const SECRETS = {
-  worker: 'worker-secret-0123456789abcdef-0123456789abcdef',
-};
+const WORKER_SECRET = 'worker-secret-0123456789abcdef-0123456789abcdef';
+const NOTIFICATIONS_SECRET = 'notifications-secret-0123456789abcdef-012345678';
 
 /** A discovery table the test edits: services come, go and move while the worker runs. */
 export class TestDiscovery implements Discovery {
@@ -32,110 +36,101 @@ export class TestDiscovery implements Discovery {
 }
 
 /**
- * Stands in for a service whose code does not exist yet (orders, notifications): a real kit
- * service on a real port whose one internal route checks real service tokens from the auth
- * service and answers what the test says, when the test says.
+ * A broken instance for fault injection: a real HTTP server that answers every request with
+ * `handle` (an error, or nothing at all). Closed by the returned function.
  */
-export interface StubService {
-  instance: ServiceInstance;
-  url: string;
-  /** Who called, by service name, in order. */
-  callers: string[];
-  /** The answer to the next calls. */
-  answer: { status: number; body: unknown };
-  /** While set, calls wait for it. */
-  hold: Promise<void> | undefined;
-}
-
-export async function stubService(
-  name: string,
-  path: string,
-  discovery: Discovery,
-  answer: StubService['answer'],
-): Promise<StubService> {
-  const stub = { callers: [] as string[], answer, hold: undefined } as unknown as StubService;
-  const definition: ServiceDefinition = {
-    name,
-    routes(app, { auth }) {
-      app.post(path, { preHandler: [auth.authenticateService] }, async (request, reply) => {
-        stub.callers.push(request.caller?.service ?? '?');
-        await stub.hold;
-        reply.code(stub.answer.status);
-        return stub.answer.body;
-      });
+export async function faultyServer(
+  handle: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(handle);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
-  stub.instance = await createService(definition, { env: { LOG_LEVEL: 'silent' }, discovery });
-  stub.url = await stub.instance.listen(0);
-  return stub;
 }
 
 /** A port that was just free and is now closed: a service that is down. */
 export async function deadUrl(): Promise<string> {
-  const server: Server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
+  const server = await faultyServer(() => {});
+  await server.close();
+  return server.url;
 }
 
 export interface Platform {
   discovery: TestDiscovery;
+  bus: EmbeddedBus;
   auth: ServiceInstance;
   todos: ServiceInstance;
+  orders: ServiceInstance;
+  notifications: ServiceInstance;
+  gateway: ServiceInstance;
   worker: ServiceInstance;
   stop(): Promise<void>;
 }
 
 /**
- * The real auth, todos and worker services on one in-memory PGlite (a schema each, as in
- * embedded mode), on real ports, found through one discovery table.
+ * The real services the worker's jobs call — auth (tokens), todos, orders, notifications, a
+ * gateway (no database) — and the worker, as embedded mode runs them: one PGlite with a schema
+ * each, one in-process bus, each on a real port, found through one discovery table.
  */
 export async function startPlatform(workerEnv: Record<string, string> = {}): Promise<Platform> {
   const host = await PGliteHost.open();
+  const bus = new EmbeddedBus();
   const discovery = new TestDiscovery();
   const started: ServiceInstance[] = [];
   const stop = async () => {
     for (const instance of started.reverse()) await instance.close();
+    await bus.close();
     await host.close();
   };
+  const start = async <P extends TProperties>(
+    definition: ServiceDefinition<P>,
+    env: Record<string, string> = {},
+  ): Promise<ServiceInstance> => {
+    const created = await createService(definition, {
+      env: { LOG_LEVEL: 'silent', ...env },
+      ...(definition.migrations
+        ? { database: await openPGliteDatabase(host, definition.name), embeddedBus: bus }
+        : {}),
+      discovery,
+    });
+    // Each service's own config type does not matter to the harness.
+    const instance = created as unknown as ServiceInstance;
+    started.push(instance);
+    discovery.table.set(definition.name, await instance.listen(0));
+    return instance;
+  };
   try {
-    const auth = await createService(authService, {
-      env: {
-        LOG_LEVEL: 'silent',
-        JWT_PRIVATE_KEY: generateKeyPairSync('ed25519')
-          .privateKey.export({ format: 'pem', type: 'pkcs8' })
-          .toString(),
-        AUTH_EMBEDDED_OPERATOR: 'false',
-        PLATFORM_ADMIN_EMAILS: ADMIN_EMAIL,
-        AUTH_SERVICE_CREDENTIALS: `worker=${SECRETS.worker}`,
-      },
-      database: await openPGliteDatabase(host, 'auth'),
-      discovery,
+    const auth = await start(authService, {
+      JWT_PRIVATE_KEY: generateKeyPairSync('ed25519')
+        .privateKey.export({ format: 'pem', type: 'pkcs8' })
+        .toString(),
+      AUTH_EMBEDDED_OPERATOR: 'false',
+      PLATFORM_ADMIN_EMAILS: ADMIN_EMAIL,
+      AUTH_SERVICE_CREDENTIALS: `worker=${WORKER_SECRET},notifications=${NOTIFICATIONS_SECRET}`,
     });
-    started.push(auth);
-    discovery.table.set('auth', await auth.listen(0));
-    const todos = await createService(todosService, {
-      env: { LOG_LEVEL: 'silent' },
-      database: await openPGliteDatabase(host, 'todos'),
-      discovery,
+    const [todos, orders, notifications, gateway] = await Promise.all([
+      start(todosService),
+      // Pending for more than a second is late: the timeout job has something to expire.
+      start(ordersService, { ORDERS_PAYMENT_TIMEOUT_MS: '1000' }),
+      start(notificationsService, {
+        SERVICE_CLIENT_SECRET: NOTIFICATIONS_SECRET,
+        NOTIFICATIONS_USERS_TIMEOUT_MS: '200',
+      }),
+      start(gatewayService, { GATEWAY_READY_REQUIRES_UPSTREAMS: 'false' }),
+    ]);
+    const worker = await start(workerService, {
+      SERVICE_CLIENT_SECRET: WORKER_SECRET,
+      WORKER_JOBS_ENABLED: 'false',
+      ...workerEnv,
     });
-    started.push(todos);
-    discovery.table.set('todos', await todos.listen(0));
-    const worker = await createService(workerService, {
-      env: {
-        LOG_LEVEL: 'silent',
-        SERVICE_CLIENT_SECRET: SECRETS.worker,
-        WORKER_JOBS_ENABLED: 'false',
-        ...workerEnv,
-      },
-      database: await openPGliteDatabase(host, 'worker'),
-      discovery,
-    });
-    started.push(worker);
-    discovery.table.set('worker', await worker.listen(0));
-    return { discovery, auth, todos, worker, stop };
+    return { discovery, bus, auth, todos, orders, notifications, gateway, worker, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -143,12 +138,16 @@ export async function startPlatform(workerEnv: Record<string, string> = {}): Pro
 }
 
 /** An access token from the real auth service for a new account (platform admin by email). */
-export async function accountToken(auth: ServiceInstance, email: string): Promise<string> {
+export async function register(
+  auth: ServiceInstance,
+  email: string,
+): Promise<{ token: string; userId: string }> {
   const response = await auth.app.inject({
     method: 'POST',
     url: '/api/v1/auth/register',
     payload: { email, password: 'correct horse battery staple', name: email.split('@')[0] },
   });
   if (response.statusCode !== 201) throw new Error(`register answered ${response.body}`);
-  return response.json().accessToken as string;
+  const body = response.json();
+  return { token: body.accessToken, userId: body.user?.id ?? '' };
 }
