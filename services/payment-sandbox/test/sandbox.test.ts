@@ -214,6 +214,31 @@ for (const { kind, skip } of databases) {
       }
     });
 
+    test('in a lost_responses outage charges are made but every answer is a 503', async () => {
+      const key = randomUUID();
+      const payload = { amount: 250, currency: 'eur' };
+      try {
+        await call(sandbox(), 'POST', '/v1/sandbox/outage', {
+          payload: { enabled: true, mode: 'lost_responses' },
+        });
+        const lost = await charge(sandbox(), payload, key);
+        assert.equal(lost.statusCode, 503);
+        const declined = await charge(
+          sandbox(),
+          { ...payload, payment_method: 'pm_card_declined' },
+          randomUUID(),
+        );
+        assert.equal(declined.statusCode, 503, 'a decline is lost too');
+        assert.equal((await call(sandbox(), 'GET', '/v1/charges')).statusCode, 503);
+      } finally {
+        await call(sandbox(), 'POST', '/v1/sandbox/outage', { payload: { enabled: false } });
+      }
+      const [made] = await chargesWithKey(sandbox(), key);
+      assert.equal(made?.status, 'succeeded', 'the charge was made');
+      const retried = await charge(sandbox(), payload, key);
+      assert.equal(retried.json().id, made?.id, 'a retry with the key finds it');
+    });
+
     test('listing pages newest first and filters by payment method and status', async () => {
       const method = 'pm_card_insufficient_funds';
       for (let i = 0; i < 3; i++) {

@@ -71,6 +71,7 @@ export function paymentsService(
         workChannel: `${db.schema}_payment_work`,
         leaseMs: config.PAYMENTS_LEASE_MS,
         refundRetryMaxMs: config.PAYMENTS_REFUND_RETRY_MAX_MS,
+        reconcileAfterMs: config.PAYMENTS_RECONCILE_AFTER_MS,
         faults: options.faults ?? {},
         afterProviderCall: circuit.check,
         now: () => new Date(),

@@ -67,11 +67,17 @@ export const paymentsConfig = Type.Object({
     description:
       'How often due work is looked for besides the wake-up at each commit (catches expired leases and retries)',
   }),
+  PAYMENTS_RECONCILE_AFTER_MS: Type.Integer({
+    minimum: 0,
+    default: 60_000,
+    description:
+      'After a charge failed as payment_unavailable, how long to wait before asking the provider whether it charged anyway (and refunding it if so); above the longest a provider takes to answer',
+  }),
   PAYMENTS_REFUND_RETRY_MAX_MS: Type.Integer({
     minimum: 10,
     default: 60_000,
     description:
-      'Longest wait between two attempts of a refund the provider could not take (refunds are retried until done)',
+      'Longest wait between two attempts of a refund or reconciliation the provider could not take (both are retried until done)',
   }),
 });
 

@@ -9,7 +9,7 @@ import { databases, paymentsFixture } from './support/harness.ts';
 
 for (const { kind, skip } of databases) {
   describe(`payments service on ${kind}`, { skip }, () => {
-    const fx = paymentsFixture(kind, { PAYMENTS_REFUND_RETRY_MAX_MS: '200' });
+    const fx = paymentsFixture(kind);
     chargeBehaviours(fx);
     resilienceBehaviours(fx);
     refundBehaviours(fx);

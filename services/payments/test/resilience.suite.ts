@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type Fixture, metric, newCustomer, orderPlaced, outcomeOf } from './support/harness.ts';
+import {
+  call,
+  database,
+  eventsAbout,
+  type Fixture,
+  metric,
+  newCustomer,
+  orderPlaced,
+  outcomeOf,
+} from './support/harness.ts';
 
 const CIRCUIT = 'payments_provider_circuit_state';
 
@@ -55,6 +64,56 @@ export function resilienceBehaviours(fx: () => Fixture): void {
       const after = orderPlaced(customer);
       await fx().payments.context.bus!.publish([after]);
       await outcomeOf(fx(), (after.data as { orderId: string }).orderId, 'succeeded');
+    });
+
+    test('a charge whose answer was lost is found after the payment failed, and refunded', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer);
+      const orderId = (placed.data as { orderId: string }).orderId;
+      await fx().processor.outage(true, 'lost_responses');
+      try {
+        await fx().payments.context.bus!.publish([placed]);
+        const failed = await outcomeOf(fx(), orderId, 'failed');
+        assert.equal(failed.reason, 'payment_unavailable');
+      } finally {
+        await fx().processor.outage(false);
+      }
+      // The provider charged while every answer was lost; reconciliation finds and refunds it.
+      const refunded = await outcomeOf(fx(), orderId, 'refunded', 15_000);
+      assert.equal(refunded.reason, 'payment_unavailable');
+      const charges = await fx().processor.chargesWithKey(`order:${orderId}`);
+      assert.equal(charges.length, 1, 'retries with the key made no second charge');
+      assert.equal(charges[0]?.refunded, true);
+      const payment = (await call(fx(), 'GET', `/${refunded.paymentId}`, customer.token)).json();
+      assert.equal(payment.status, 'refunded');
+      assert.equal(payment.failureReason, 'payment_unavailable');
+      await until('the circuit to close', async () => (await metric(fx(), CIRCUIT)) === 0);
+    });
+
+    test('a payment that failed as unavailable with no charge at the provider stays failed', async () => {
+      const customer = await newCustomer(fx());
+      const placed = orderPlaced(customer);
+      const orderId = (placed.data as { orderId: string }).orderId;
+      await fx().processor.outage(true);
+      try {
+        await fx().payments.context.bus!.publish([placed]);
+        await outcomeOf(fx(), orderId, 'failed');
+      } finally {
+        await fx().processor.outage(false);
+      }
+      await until('reconciliation to finish', async () => {
+        const row = await database(fx().payments)
+          .db.selectFrom('payments')
+          .select(['next_action_at'])
+          .where('order_id', '=', orderId)
+          .executeTakeFirst();
+        return row?.next_action_at === null;
+      });
+      const [payment] = (await call(fx(), 'GET', `?orderId=${orderId}`, customer.token)).json()
+        .items;
+      assert.equal(payment.status, 'failed');
+      assert.deepEqual(eventsAbout(fx(), orderId), ['failed.v1']);
+      await until('the circuit to close', async () => (await metric(fx(), CIRCUIT)) === 0);
     });
   });
 }

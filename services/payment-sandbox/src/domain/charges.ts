@@ -29,7 +29,20 @@ export async function createCharge(
   request: ChargeRequest,
   key: string | undefined,
 ): Promise<ChargeAnswer> {
-  deps.outage.check();
+  deps.outage.beforeProcessing();
+  try {
+    return await charge(deps, request, key);
+  } finally {
+    // A decline's answer is lost as well: the 503 replaces whatever was going to be sent.
+    deps.outage.afterProcessing();
+  }
+}
+
+async function charge(
+  deps: SandboxDeps,
+  request: ChargeRequest,
+  key: string | undefined,
+): Promise<ChargeAnswer> {
   const paymentMethod = request.payment_method ?? DEFAULT_PAYMENT_METHOD;
   const currency = request.currency.toLowerCase();
   const hash = parametersHash({

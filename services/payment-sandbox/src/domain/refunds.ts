@@ -18,9 +18,9 @@ export async function createRefund(
   request: RefundRequest,
   key: string | undefined,
 ): Promise<{ refund: RefundView; replayed: boolean }> {
-  deps.outage.check();
+  deps.outage.beforeProcessing();
   const hash = parametersHash({ charge: request.charge, reason: request.reason });
-  return deps.database.transaction(async (trx) => {
+  const answer = await deps.database.transaction(async (trx) => {
     const books = ledger(trx);
     const replay = (earlier: RefundRow) => {
       if (earlier.request_hash !== hash) throw SandboxErrors.idempotencyKeyReused();
@@ -50,4 +50,6 @@ export async function createRefund(
     await books.markRefunded(charge.id, charge.amount);
     return { refund: refundView(refund), replayed: false };
   });
+  deps.outage.afterProcessing();
+  return answer;
 }

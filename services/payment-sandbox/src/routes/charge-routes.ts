@@ -88,8 +88,8 @@ export function registerChargeRoutes(scope: ServiceApp, deps: SandboxDeps): void
       },
     },
     async (request) => {
-      deps.outage.set(request.body.enabled);
-      scope.log.warn({ outage: request.body.enabled }, 'sandbox outage switched');
+      deps.outage.set(request.body.enabled, request.body.mode);
+      scope.log.warn({ outage: deps.outage.state }, 'sandbox outage switched');
       return deps.outage.state;
     },
   );

@@ -40,4 +40,12 @@ export const ChargeListQuery = Type.Object({
 
 export const ChargeParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export const OutageBody = Type.Object({ enabled: Type.Boolean() });
+export const OutageBody = Type.Object({
+  enabled: Type.Boolean(),
+  mode: Type.Optional(
+    Type.Union([Type.Literal('unavailable'), Type.Literal('lost_responses')], {
+      description:
+        'unavailable (default): refuse every call; lost_responses: make charges and refunds but answer 503',
+    }),
+  ),
+});

@@ -25,6 +25,8 @@ export interface PaymentsDeps {
   workChannel: string;
   leaseMs: number;
   refundRetryMaxMs: number;
+  /** Wait before asking the provider whether a charge that failed as unavailable went through. */
+  reconcileAfterMs: number;
   faults: Faults;
   /** Called after each provider call: the circuit's changes are logged as they happen. */
   afterProviderCall(): void;

@@ -8,6 +8,8 @@ import type { FailureReason } from '../data/schema.ts';
 export interface PaymentProvider {
   /** Charges once per `idempotencyKey`: calling again with it answers the first outcome. */
   charge(request: ChargeRequest): Promise<ChargeOutcome>;
+  /** The charge made under `idempotencyKey`, if the provider made one that succeeded. */
+  findCharge(idempotencyKey: string): Promise<LookupOutcome>;
   /** Refunds a charge in full, once per `idempotencyKey`. */
   refund(request: RefundRequest): Promise<RefundOutcome>;
   /** A cheap call that lets an open circuit try the provider again (half-open probe). */
@@ -42,4 +44,10 @@ export type RefundOutcome =
   | { kind: 'refunded'; reference: string | null }
   /** The provider has no refundable charge under that reference: nothing to give back. */
   | { kind: 'not_refundable'; detail: string }
+  | { kind: 'unavailable'; detail: string };
+
+export type LookupOutcome =
+  | { kind: 'charged'; reference: string }
+  /** Nothing was charged under the key (no charge, or a declined one). */
+  | { kind: 'none' }
   | { kind: 'unavailable'; detail: string };

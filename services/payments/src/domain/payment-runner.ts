@@ -1,5 +1,6 @@
 import { type PaymentRow, paymentLedger } from '../data/payments.ts';
 import type { PaymentsDeps } from './deps.ts';
+import { reconcilePayment } from './reconcile-payment.ts';
 import { chargePayment } from './settle-charge.ts';
 import { refundPayment } from './settle-refund.ts';
 
@@ -89,6 +90,8 @@ export class PaymentRunner {
     if (payment.status === 'pending') return chargePayment(this.#deps, payment);
     if (payment.status === 'succeeded' && payment.refund_reason !== null)
       return refundPayment(this.#deps, payment);
+    if (payment.status === 'failed' && payment.failure_reason === 'payment_unavailable')
+      return reconcilePayment(this.#deps, payment);
     // Nothing left to do (settled meanwhile): stop being due.
     await paymentLedger(this.#deps.database.db).update(payment.id, { next_action_at: null });
   }

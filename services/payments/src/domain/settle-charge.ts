@@ -51,7 +51,10 @@ export async function chargePayment(deps: PaymentsDeps, payment: PaymentRow): Pr
       status: 'failed',
       failure_reason: reason,
       attempts: 0,
-      next_action_at: null,
+      // Unavailable is no verdict: the provider may have charged and lost its answer. It is
+      // asked again later, and a charge it made is refunded (see reconcile-payment.ts).
+      next_action_at:
+        reason === 'payment_unavailable' ? new Date(now.getTime() + deps.reconcileAfterMs) : null,
       updated_at: now,
     });
     if (row) await deps.events.record(trx, paymentFailed(deps.events, row));

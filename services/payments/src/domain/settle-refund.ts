@@ -2,6 +2,7 @@ import { type PaymentRow, paymentLedger } from '../data/payments.ts';
 import { paymentRefunded } from '../events/payment-events.ts';
 import type { PaymentsDeps } from './deps.ts';
 import type { RefundOutcome } from './payment-provider.ts';
+import { retryLater } from './retry-later.ts';
 
 /** The provider's idempotency key for a payment's refund: refunded once, however often asked. */
 export function refundKey(payment: Pick<PaymentRow, 'id'>): string {
@@ -26,14 +27,7 @@ export async function refundPayment(deps: PaymentsDeps, payment: PaymentRow): Pr
 
   const now = deps.now();
   if (outcome.kind === 'unavailable') {
-    const waitMs = Math.min(deps.refundRetryMaxMs, 500 * 2 ** Math.min(payment.attempts, 20));
-    await paymentLedger(deps.database.db).update(payment.id, {
-      next_action_at: new Date(now.getTime() + waitMs),
-    });
-    deps.log.warn(
-      { paymentId: payment.id, detail: outcome.detail, retryInMs: waitMs },
-      'refund postponed: the provider is unavailable',
-    );
+    await retryLater(deps, payment, 'refund', outcome.detail);
     return;
   }
   if (outcome.kind === 'not_refundable') {

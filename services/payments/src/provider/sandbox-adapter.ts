@@ -2,6 +2,7 @@ import { createHttpClient, type HttpClientLogger, isAppError } from '@lattice/pl
 import type {
   ChargeOutcome,
   ChargeRequest,
+  LookupOutcome,
   PaymentProvider,
   RefundOutcome,
   RefundRequest,
@@ -108,6 +109,29 @@ export function sandboxProvider(options: SandboxAdapterOptions): PaymentProvider
         return { kind: 'unavailable', detail: `provider answered ${status}` };
       }
       return refused('charge', status, body);
+    },
+
+    async findCharge(idempotencyKey: string): Promise<LookupOutcome> {
+      let status: number;
+      let body: { data?: ProcessorCharge[] } & ProcessorError;
+      try {
+        ({ status, body } = await client.get<typeof body>('/v1/charges', {
+          query: { idempotency_key: idempotencyKey, limit: 1 },
+          headers: headers(),
+        }));
+      } catch (error) {
+        return { kind: 'unavailable', detail: describe(error) };
+      }
+      if (status === 200 && Array.isArray(body?.data)) {
+        const [charge] = body.data;
+        return charge?.status === 'succeeded' && typeof charge.id === 'string'
+          ? { kind: 'charged', reference: charge.id }
+          : { kind: 'none' };
+      }
+      if (status >= 500 || status === 429) {
+        return { kind: 'unavailable', detail: `provider answered ${status}` };
+      }
+      return refused('charge lookup', status, body);
     },
 
     async refund(request: RefundRequest): Promise<RefundOutcome> {

@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import {
   type CloudEvent,
+  createService,
   type Database,
   EmbeddedBus,
+  openPGliteDatabase,
+  PGliteHost,
   type ServiceInstance,
 } from '@lattice/platform';
 import {
-  buildTestService,
+  createTestDatabase,
   type DatabaseKind,
   needs,
   type TestTokenIssuer,
@@ -38,7 +41,8 @@ export interface Processor {
   ): Promise<{ status: number; body: unknown }>;
   /** Charges the processor made under an idempotency key (succeeded or declined). */
   chargesWithKey(key: string): Promise<Array<{ id: string; status: string; refunded: boolean }>>;
-  outage(enabled: boolean): Promise<void>;
+  /** Simulated outage: `lost_responses` makes charges but answers 503 (see the sandbox README). */
+  outage(enabled: boolean, mode?: 'unavailable' | 'lost_responses'): Promise<void>;
   /** How many transient failures pm_card_flaky gave for `key` (from the processor's own books). */
   transientFailures(key: string): Promise<number>;
 }
@@ -56,6 +60,38 @@ export interface Fixture {
 }
 
 /**
+ * The processor's and the payments service's databases: on PGlite one host with a schema
+ * each, as the embedded runtime does (a PGlite costs seconds to start); on PostgreSQL a fresh
+ * database each, as in distributed mode.
+ */
+async function databasesFor(kind: DatabaseKind) {
+  if (kind === 'pglite') {
+    const host = await PGliteHost.open();
+    const sandboxDb = await openPGliteDatabase(host, 'payment-sandbox');
+    const paymentsDb = await openPGliteDatabase<PaymentsDb>(host, 'payments');
+    return {
+      sandboxDb,
+      paymentsDb,
+      close: async () => {
+        await sandboxDb.close();
+        await paymentsDb.close();
+        await host.close();
+      },
+    };
+  }
+  const sandbox = await createTestDatabase('payment-sandbox', kind);
+  const payments = await createTestDatabase('payments', kind);
+  return {
+    sandboxDb: sandbox.database,
+    paymentsDb: payments.database as Database<PaymentsDb>,
+    close: async () => {
+      await sandbox.cleanup();
+      await payments.cleanup();
+    },
+  };
+}
+
+/**
  * Per describe block: a real sandbox processor on a port (PGlite), a JWKS for tokens, and the
  * payments service on `kind` with its own embedded bus, pointed at the processor by URL.
  * Provider timings are shortened so retries, the circuit and leases play out in seconds.
@@ -67,10 +103,13 @@ export function paymentsFixture(
   const cleanups: Array<() => unknown> = [];
   let fixture: Fixture | undefined;
   before(async () => {
-    const collector = { after: (fn: unknown) => void cleanups.push(fn as () => unknown) };
-    const sandbox = await buildTestService(collector as never, sandboxService, {
-      env: { PAYMENT_SANDBOX_API_KEY: PROVIDER_KEY },
+    const { sandboxDb, paymentsDb, close } = await databasesFor(kind);
+    cleanups.push(close);
+    const sandbox = await createService(sandboxService, {
+      database: sandboxDb,
+      env: { LOG_LEVEL: process.env.LOG_LEVEL || 'silent', PAYMENT_SANDBOX_API_KEY: PROVIDER_KEY },
     });
+    cleanups.push(() => sandbox.close());
     await sandbox.listen(0);
     const address = sandbox.app.server.address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
@@ -79,10 +118,11 @@ export function paymentsFixture(
     const bus = new EmbeddedBus();
     cleanups.push(() => bus.close());
     const faults: Faults = {};
-    const built = await buildTestService(collector as never, paymentsService({ faults }), {
-      db: kind,
+    const built = await createService(paymentsService({ faults }), {
+      database: paymentsDb,
       embeddedBus: bus,
       env: {
+        LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
         AUTH_JWKS_URL: issuer.jwksUrl,
         PAYMENTS_PROVIDER_URL: url,
         PAYMENTS_PROVIDER_API_KEY: PROVIDER_KEY,
@@ -91,9 +131,12 @@ export function paymentsFixture(
         PAYMENTS_BREAKER_HALF_OPEN_MS: '400',
         PAYMENTS_LEASE_MS: '1500',
         PAYMENTS_POLL_INTERVAL_MS: '50',
+        PAYMENTS_RECONCILE_AFTER_MS: '300',
+        PAYMENTS_REFUND_RETRY_MAX_MS: '200',
         ...env,
       },
     });
+    cleanups.push(() => built.close());
     const payments = Object.assign(built, { bus });
     const watcher = await watchBus(bus, ['payments.payment.*.v1']);
     cleanups.push(() => watcher.stop());
@@ -117,8 +160,8 @@ export function paymentsFixture(
         );
         return (body as { data: Array<{ id: string; status: string; refunded: boolean }> }).data;
       },
-      async outage(enabled) {
-        await request('POST', '/v1/sandbox/outage', { enabled });
+      async outage(enabled, mode) {
+        await request('POST', '/v1/sandbox/outage', { enabled, ...(mode ? { mode } : {}) });
       },
       async transientFailures(key) {
         const row = await sandbox.context.db.db
