@@ -28,7 +28,14 @@ export function jobMetrics(registry: Registry, store: JobStore, jobs: string[]):
     registers: [registry],
     async collect() {
       this.reset();
-      const successes = await store.lastSuccesses();
+      let successes: Map<string, Date>;
+      try {
+        successes = await store.lastSuccesses();
+      } catch {
+        // A database that does not answer must not fail the whole scrape: the gauge goes
+        // absent, which alerts on staleness notice, and readiness reports the database.
+        return;
+      }
       for (const job of jobs) {
         const at = successes.get(job);
         if (at) this.set({ job }, at.getTime() / 1000);
