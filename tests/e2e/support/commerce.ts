@@ -69,6 +69,7 @@ export interface OrderView {
   status: 'pending' | 'confirmed' | 'cancelled';
   totalCents: number;
   currency: string;
+  paymentMethod: string;
   paymentId?: string;
   cancellationReason?: string;
   refundedAt?: string;
