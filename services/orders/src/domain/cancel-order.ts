@@ -4,7 +4,7 @@ import { OrdersErrors } from '../errors.ts';
 import type { OrdersDeps } from './deps.ts';
 import { cancelByCustomer, OrderAlreadyCancelled } from './order.ts';
 import { executeOrderCommand } from './order-store.ts';
-import { type OrderView, toOrderView } from './order-view.ts';
+import { type OrderView, orderViewOf, toOrderView } from './order-view.ts';
 import { orderNotFound, readerOf } from './read-orders.ts';
 
 /**
@@ -25,7 +25,7 @@ export async function cancelOrder(
     if (visible.customer_id !== caller.userId) {
       throw OrdersErrors.notYours('Only the customer who placed it may cancel this order');
     }
-    const { appended } = await executeOrderCommand(deps, trx, {
+    const { order, appended } = await executeOrderCommand(deps, trx, {
       orderId: id,
       metadata: { actor: caller.userId, traceparent: options.traceparent },
       decide: (order) => {
@@ -42,8 +42,7 @@ export async function cancelOrder(
         }
       },
     });
-    const row = await orders.detail(id);
-    return { view: toOrderView(row ?? visible), appended };
+    return { view: order ? orderViewOf(order) : toOrderView(visible), appended };
   });
   deps.metrics.count(result.appended);
   return result.view;

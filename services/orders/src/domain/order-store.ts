@@ -51,6 +51,11 @@ export interface OrderCommand {
   orderId: string;
   /** The tenant of a new stream; an existing stream keeps its own. */
   tenantId?: string;
+  /**
+   * The order id was minted for this command, so its stream is empty: loading is skipped. A
+   * stream that exists after all still fails safely (a conflict, retried with loading).
+   */
+  newStream?: boolean;
   metadata: EventMetadata;
   /** The events to append given the current state (the aggregate's pure decisions); may throw a domain error. */
   decide(order: Order | undefined): OrderEvent[] | Promise<OrderEvent[]>;
@@ -72,7 +77,7 @@ export async function executeOrderCommand(
   for (let attempt = 1; ; attempt++) {
     await sql`SAVEPOINT order_command`.execute(trx);
     try {
-      const result = await attemptCommand(deps, trx, command);
+      const result = await attemptCommand(deps, trx, command, attempt === 1 && command.newStream);
       await sql`RELEASE SAVEPOINT order_command`.execute(trx);
       return result;
     } catch (error) {
@@ -93,8 +98,11 @@ async function attemptCommand(
   deps: OrdersDeps,
   trx: Transaction<OrdersDb>,
   command: OrderCommand,
+  knownEmpty = false,
 ): Promise<CommandResult> {
-  const loaded = await loadOrder(trx, command.orderId);
+  const loaded: LoadedOrder = knownEmpty
+    ? { order: undefined, version: 0 }
+    : await loadOrder(trx, command.orderId);
   const decided = await command.decide(loaded.order);
   if (decided.length === 0) return { order: loaded.order, appended: [] };
 

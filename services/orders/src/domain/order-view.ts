@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { OrderDetailTable, OrderListTable } from '../data/schema.ts';
 import { jsonValue } from '../data/schema.ts';
-import type { OrderLine, OrderStatus } from './order.ts';
+import type { Order, OrderLine, OrderStatus } from './order.ts';
 
 /** An order as the API shows it; optional members are absent until they apply. */
 export interface OrderView {
@@ -41,6 +41,23 @@ export function toOrderView(row: Selectable<OrderDetailTable>): OrderView {
     ...(row.refunded_at ? { refundedAt: row.refunded_at.toISOString() } : {}),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** The same view from the aggregate's state, which the read model mirrors. */
+export function orderViewOf(order: Order): OrderView {
+  return {
+    id: order.id,
+    status: order.status,
+    items: order.items,
+    totalCents: order.totalCents,
+    currency: order.currency,
+    paymentMethod: order.paymentMethod,
+    ...(order.paymentId ? { paymentId: order.paymentId } : {}),
+    ...(order.cancellationReason ? { cancellationReason: order.cancellationReason } : {}),
+    ...(order.refundedAt ? { refundedAt: order.refundedAt } : {}),
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
   };
 }
 

@@ -1,6 +1,5 @@
 import type { Identity } from '@lattice/platform';
 import { callerKeys } from '../data/idempotency-keys.ts';
-import { readerOrders } from '../data/order-reads.ts';
 import { tenantCatalog } from '../data/products.ts';
 import { OrdersErrors } from '../errors.ts';
 import { CATALOG_CURRENCY } from './catalog.ts';
@@ -8,7 +7,7 @@ import type { OrdersDeps } from './deps.ts';
 import { earlierResponse, requestHash } from './idempotency.ts';
 import { placeOrder as decidePlace, type OrderLine } from './order.ts';
 import { executeOrderCommand } from './order-store.ts';
-import { type OrderView, toOrderView } from './order-view.ts';
+import { type OrderView, orderViewOf } from './order-view.ts';
 
 export const DEFAULT_PAYMENT_METHOD = 'pm_card_ok';
 
@@ -57,9 +56,10 @@ export async function placeOrder(
 
     const lines = await priceLines(trx, caller.tenantId, request.items);
     const orderId = deps.newId();
-    const { appended } = await executeOrderCommand(deps, trx, {
+    const { order: state, appended } = await executeOrderCommand(deps, trx, {
       orderId,
       tenantId: caller.tenantId,
+      newStream: true,
       metadata: { actor: caller.userId, traceparent: options.traceparent },
       decide: (order) =>
         decidePlace(order, {
@@ -72,9 +72,9 @@ export async function placeOrder(
           at: now,
         }),
     });
-    const row = await readerOrders(trx, { ...caller, tenantAdmin: false }).detail(orderId);
-    if (!row) throw new Error(`order ${orderId} has no detail row after it was placed`);
-    const order = toOrderView(row);
+    if (!state) throw new Error(`order ${orderId} was not placed`);
+    // The state the read model was just written from: no need to read it back.
+    const order = orderViewOf(state);
     await keys.save(options.idempotencyKey, {
       requestHash: hash,
       orderId,
