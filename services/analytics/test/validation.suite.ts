@@ -49,6 +49,15 @@ export function validationBehaviours(svc: () => AnalyticsService): void {
       });
     }
 
+    test('the API is described in /openapi.json', async () => {
+      const response = await svc().app.inject({ method: 'GET', url: '/openapi.json' });
+      assert.equal(response.statusCode, 200);
+      const paths = Object.keys(response.json().paths);
+      for (const path of ['summary', 'timeseries', 'rebuild']) {
+        assert.ok(paths.includes(`/api/v1/analytics/${path}`), path);
+      }
+    });
+
     test('a range is widened to whole intervals and defaults to the last day', async () => {
       const token = await tokenFor(svc(), randomUUID(), ['admin']);
       const hourly = await get(
