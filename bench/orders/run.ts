@@ -1,0 +1,198 @@
+// Orders benchmark (`npm run bench:orders`): placed → confirmed throughput and latency of the
+// whole saga in distributed mode (gateway → orders → outbox → JetStream → payments → sandbox
+// provider → outbox → JetStream → orders), with `pgbench -N` on the same PostgreSQL in the same
+// run as the machine's ceiling for small write transactions.
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { testPostgresUrl } from '@lattice/platform/testing';
+import { connect } from '@nats-io/transport-node';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { firstSku, register } from '../../tests/e2e/support/commerce.ts';
+import { startDistributed } from '../../tests/e2e/support/distributed-platform.ts';
+import { pgbench } from './pgbench.ts';
+
+function positive(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+const settings = {
+  orders: positive('BENCH_ORDERS_N', 2_000),
+  warmup: positive('BENCH_ORDERS_WARMUP', 200),
+  concurrency: positive('BENCH_ORDERS_CONCURRENCY', 64),
+  customers: positive('BENCH_ORDERS_CUSTOMERS', 8),
+  timeoutMs: positive('BENCH_ORDERS_TIMEOUT_MS', 180_000),
+  pgbenchSeconds: positive('BENCH_ORDERS_PGBENCH_SECONDS', 10),
+  pgbenchClients: positive('BENCH_ORDERS_PGBENCH_CLIENTS', 8),
+  portOffset: positive('BENCH_ORDERS_PORT_OFFSET', 12_000),
+};
+const natsUrl = process.env.BENCH_NATS_URL || process.env.TEST_NATS_URL || 'nats://127.0.0.1:4222';
+const postgresUrl = process.env.BENCH_POSTGRES_URL || testPostgresUrl();
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+out(
+  `node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+out(
+  `N=${settings.orders} orders (warm-up ${settings.warmup}), ${settings.concurrency} in flight, ${settings.customers} customers, pm_card_ok`,
+);
+
+const platform = await startDistributed({
+  portOffset: settings.portOffset,
+  // The load comes from one address here, unlike real customers: no per-IP bucket.
+  env: {
+    POSTGRES_URL: postgresUrl,
+    NATS_URL: natsUrl,
+    LOG_LEVEL: 'error',
+    GATEWAY_RATE_LIMIT_IP: 'off',
+  },
+});
+const nc = await connect({ servers: natsUrl, name: 'bench-orders' });
+const cleanup = async () => {
+  await nc.close().catch(() => {});
+  await platform.stop();
+};
+process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+try {
+  const gateway = platform.urls.gateway!;
+  const customers = await Promise.all(
+    Array.from({ length: settings.customers }, () => register(gateway)),
+  );
+  const sku = await firstSku(gateway, customers[0]!);
+
+  // Confirmations as they happen: a plain subscription on the subject the relay publishes to.
+  const confirmedAt = new Map<string, number>();
+  const cancelled = new Set<string>();
+  const watch = (subject: string, onEvent: (orderId: string) => void) => {
+    const sub = nc.subscribe(subject);
+    void (async () => {
+      for await (const message of sub) {
+        const event = message.json<{ data: { orderId: string } }>();
+        onEvent(event.data.orderId);
+      }
+    })();
+    return sub;
+  };
+  const subs = [
+    watch('orders.order.confirmed.v1', (id) => {
+      if (!confirmedAt.has(id)) confirmedAt.set(id, performance.now());
+    }),
+    watch('orders.order.cancelled.v1', (id) => cancelled.add(id)),
+  ];
+
+  const pool = new Pool(gateway, { connections: settings.concurrency });
+  const sentAt = new Map<string, number>();
+  const refused = new Map<number, number>();
+  async function place(count: number): Promise<string[]> {
+    const ids: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: settings.concurrency }, async () => {
+        while (next < count) {
+          const i = next++;
+          const customer = customers[i % customers.length]!;
+          const sent = performance.now();
+          const response = await pool.request({
+            method: 'POST',
+            path: '/api/v1/orders',
+            headers: {
+              authorization: `Bearer ${customer.token}`,
+              'content-type': 'application/json',
+              'idempotency-key': randomUUID(),
+            },
+            body: JSON.stringify({ items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_ok' }),
+          });
+          const body = (await response.body.json()) as { id?: string };
+          if (response.statusCode !== 201 || !body.id) {
+            refused.set(response.statusCode, (refused.get(response.statusCode) ?? 0) + 1);
+            continue;
+          }
+          sentAt.set(body.id, sent);
+          ids.push(body.id);
+        }
+      }),
+    );
+    return ids;
+  }
+  async function settle(ids: string[]): Promise<number> {
+    const started = performance.now();
+    while (ids.some((id) => !confirmedAt.has(id) && !cancelled.has(id))) {
+      if (performance.now() - started > settings.timeoutMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return performance.now();
+  }
+
+  await settle(await place(settings.warmup));
+  const firstSent = performance.now();
+  const ids = await place(settings.orders);
+  const placedIn = performance.now() - firstSent;
+  await settle(ids);
+  const confirmed = ids.filter((id) => confirmedAt.has(id));
+  const lastConfirmed = Math.max(...confirmed.map((id) => confirmedAt.get(id)!));
+  const elapsed = lastConfirmed - firstSent;
+  const latencies = confirmed
+    .map((id) => confirmedAt.get(id)! - sentAt.get(id)!)
+    .sort((a, b) => a - b);
+  for (const sub of subs) sub.unsubscribe();
+  await pool.close();
+
+  // The orders' own record, not the events: nothing left pending, nothing lost.
+  const ordersDb = new pg.Client({
+    connectionString: Object.assign(new URL(postgresUrl), {
+      pathname: '/lattice_orders',
+    }).toString(),
+  });
+  await ordersDb.connect();
+  const { rows } = await ordersDb.query<{ status: string; n: number }>(
+    'SELECT status, count(*)::int AS n FROM orders.order_list WHERE order_id = ANY($1::uuid[]) GROUP BY status',
+    [ids],
+  );
+  await ordersDb.end();
+  const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+
+  await cleanup();
+  const ceiling = pgbench(
+    postgresUrl,
+    'lattice_bench_pgbench',
+    settings.pgbenchSeconds,
+    settings.pgbenchClients,
+  );
+
+  const throughput = (confirmed.length / elapsed) * 1000;
+  out();
+  out(
+    `placed ${ids.length} orders in ${ms(placedIn)} (${((ids.length / placedIn) * 1000).toFixed(0)} placed/s); refused: ${JSON.stringify(Object.fromEntries(refused))}`,
+  );
+  out(
+    `confirmed ${confirmed.length}/${ids.length}, cancelled ${ids.filter((id) => cancelled.has(id)).length}; in the orders database: ${JSON.stringify(byStatus)}`,
+  );
+  out(
+    `placed → confirmed: ${throughput.toFixed(0)} orders/s, latency p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? Number.NaN)}`,
+  );
+  out(
+    `pgbench -N (${ceiling.clients} clients, ${ceiling.seconds} s, same PostgreSQL): ${ceiling.tps.toFixed(0)} tps`,
+  );
+  out(`ratio orders/s to pgbench tps: ${((throughput / ceiling.tps) * 100).toFixed(1)}%`);
+  out(
+    `target >= 300 orders/s with zero lost: ${throughput >= 300 && confirmed.length === ids.length ? 'met' : 'NOT met'}`,
+  );
+  if (confirmed.length !== ids.length || (byStatus.pending ?? 0) > 0) process.exitCode = 1;
+} catch (error) {
+  await cleanup();
+  throw error;
+}
