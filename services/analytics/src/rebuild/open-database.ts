@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -39,6 +41,11 @@ export async function openAnalyticsDatabase(
     await migrate(database, [...outboxMigrations, ...(await readMigrations(MIGRATIONS))]);
     return { database, close: () => database.close() };
   }
+  if (await answers(embeddedPort())) {
+    throw new Error(
+      `the embedded runtime seems to be running (127.0.0.1:${embeddedPort()} answers), and its PGlite file must not be opened twice: stop it first, or call POST /api/v1/analytics/rebuild as a platform admin`,
+    );
+  }
   const host = await PGliteHost.open({ dataDir: resolve(REPO_ROOT, config.DATA_DIR) });
   const database = await openPGliteDatabase<AnalyticsDb>(host, 'analytics');
   await migrate(database, [...outboxMigrations, ...(await readMigrations(MIGRATIONS))]);
@@ -49,4 +56,23 @@ export async function openAnalyticsDatabase(
       await host.close();
     },
   };
+}
+
+/** The service's port in the catalog (package.json `lattice.port`), where `npm start` serves it. */
+function embeddedPort(): number {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return Number(manifest.lattice?.port);
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(1_000, () => done(false));
+  });
 }
