@@ -52,8 +52,9 @@ export const paymentsConfig = Type.Object({
   PAYMENTS_CONCURRENCY: Type.Integer({
     minimum: 1,
     maximum: 1000,
-    default: 32,
-    description: 'Provider calls (charges and refunds) one instance makes at once',
+    default: 16,
+    description:
+      'Provider calls (charges and refunds) one instance makes at once; each ends in a short transaction, so keep it near DATABASE_POOL_MAX',
   }),
   PAYMENTS_LEASE_MS: Type.Integer({
     minimum: 100,
