@@ -108,8 +108,16 @@ export class Scheduler {
     for (const name of await this.#store.due(now)) {
       const job = this.#jobs.get(name);
       // A row of a job this build no longer has, or a run of ours still going.
-      if (!job?.cron || this.#inFlight.has(name)) continue;
-      await this.#start(name, 'schedule', job.cron.next(now));
+      if (!job?.cron || this.#inFlight.has(name) || this.#stopped) continue;
+      try {
+        await this.#start(name, 'schedule', job.cron.next(now));
+      } catch (error) {
+        // One job's claim failing (a lost connection) must not keep the others from starting.
+        this.#log.warn(
+          { err: error, job: name },
+          'claiming a due job failed; the next tick retries',
+        );
+      }
     }
     if (now.getTime() - this.#lastHistoryPrune >= HOUR_MS) {
       this.#lastHistoryPrune = now.getTime();
