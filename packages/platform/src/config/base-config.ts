@@ -154,10 +154,11 @@ export const baseConfigSchema = Type.Object({
       'POST /internal/maintenance/prune deletes outbox rows published longer ago than this (unsent rows are never deleted)',
   }),
   MAINTENANCE_INBOX_RETENTION_MS: Type.Integer({
-    minimum: 3_600_000,
+    // Not below the streams' 7-day max_age: a replay may re-send any event they still hold.
+    minimum: 604_800_000,
     default: 604_800_000,
     description:
-      "POST /internal/maintenance/prune deletes inbox rows processed longer ago than this; keep it above the broker's redelivery horizon, or a late duplicate would be applied again",
+      "POST /internal/maintenance/prune deletes inbox rows processed longer ago than this; at least the streams' 7 days, or a redelivered or replayed event would be applied again",
   }),
   SERVICE_URLS: Type.String({
     default: '',
