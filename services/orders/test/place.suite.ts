@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import type { OrdersDeps } from '../src/domain/deps.ts';
+import { expireIdempotencyKeys } from '../src/domain/idempotency.ts';
 import {
   call,
   database,
@@ -246,6 +248,49 @@ export function placeBehaviours(svc: () => OrdersService): void {
         });
       assert.equal((await send('NOPE-1')).statusCode, 422);
       assert.equal((await send('MUG-01')).statusCode, 201);
+    });
+
+    test('a key past its lifetime is new again, and the sweep deletes expired keys', async () => {
+      const user = await newUser();
+      const key = randomUUID();
+      const send = (quantity: number) =>
+        call(svc(), 'POST', ORDERS, {
+          token: user.token,
+          headers: { 'idempotency-key': key },
+          payload: { items: [{ sku: 'SOCK-01', quantity }] },
+        });
+      const first = await send(1);
+      assert.equal(first.statusCode, 201);
+      const db = database(svc()).db;
+      const mine = () =>
+        db
+          .selectFrom('idempotency_keys')
+          .select(['order_id'])
+          .where('tenant_id', '=', user.tenantId)
+          .where('user_id', '=', user.userId);
+      // Aged past ORDERS_IDEMPOTENCY_KEY_TTL_HOURS (24 by default).
+      await db
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - 25 * 60 * 60 * 1000) })
+        .where('tenant_id', '=', user.tenantId)
+        .execute();
+      const second = await send(2);
+      assert.equal(second.statusCode, 201, 'another body is fine once the key expired');
+      assert.notEqual(second.json().id, first.json().id);
+      assert.deepEqual(await mine().execute(), [{ order_id: second.json().id }]);
+
+      await db
+        .updateTable('idempotency_keys')
+        .set({ created_at: new Date(Date.now() - 25 * 60 * 60 * 1000) })
+        .where('tenant_id', '=', user.tenantId)
+        .execute();
+      const swept = await expireIdempotencyKeys({
+        database: database(svc()),
+        idempotencyTtlMs: 24 * 60 * 60 * 1000,
+        now: () => new Date(),
+      } as OrdersDeps);
+      assert.ok(swept >= 1);
+      assert.deepEqual(await mine().execute(), []);
     });
 
     test('concurrent requests with one key place one order', async () => {
