@@ -1,6 +1,5 @@
 import {
   type Discovery,
-  PlatformErrors,
   type ServiceConfig,
   type ServiceDefinition,
   uuidv7,
@@ -15,13 +14,15 @@ import { watchCircuit } from './provider/circuit-watch.ts';
 import { sandboxProvider } from './provider/sandbox-adapter.ts';
 import { registerPaymentRoutes } from './routes/payment-routes.ts';
 
+const SANDBOX_DEFAULT_URL = 'http://127.0.0.1:8086';
+
 /** Where the provider is: the configured URL, else a payment-sandbox instance from discovery. */
 function providerUrl(config: ServiceConfig<PaymentsConfigProperties>, discovery: Discovery) {
   return () => {
     if (config.PAYMENTS_PROVIDER_URL) return config.PAYMENTS_PROVIDER_URL;
     const instances = discovery.instances('payment-sandbox');
-    if (instances.length === 0)
-      throw PlatformErrors.unavailable('no payment-sandbox instance is known to discovery');
+    // Like the kit's lookup of auth: a service started alone finds the sandbox at its port.
+    if (instances.length === 0) return SANDBOX_DEFAULT_URL;
     return instances[Math.floor(Math.random() * instances.length)] as string;
   };
 }

@@ -5,7 +5,7 @@ export const paymentsConfig = Type.Object({
   PAYMENTS_PROVIDER_URL: Type.String({
     default: '',
     description:
-      "Base URL of the payment provider's API; unset: the payment-sandbox service found by discovery",
+      "Base URL of the payment provider's API; unset: the payment-sandbox service found by discovery (http://127.0.0.1:8086 when discovery knows none)",
   }),
   PAYMENTS_PROVIDER_API_KEY: secret(
     Type.String({
