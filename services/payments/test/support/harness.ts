@@ -8,6 +8,7 @@ import {
   openPGliteDatabase,
   PGliteHost,
   type ServiceInstance,
+  StaticDiscovery,
 } from '@lattice/platform';
 import {
   createTestDatabase,
@@ -118,13 +119,17 @@ export function paymentsFixture(
     const bus = new EmbeddedBus();
     cleanups.push(() => bus.close());
     const faults: Faults = {};
+    // The processor is found by discovery on PGlite and by PAYMENTS_PROVIDER_URL on
+    // PostgreSQL: both ways are exercised.
+    const viaDiscovery = kind === 'pglite';
     const built = await createService(paymentsService({ faults }), {
       database: paymentsDb,
       embeddedBus: bus,
+      ...(viaDiscovery ? { discovery: new StaticDiscovery({ 'payment-sandbox': url }) } : {}),
       env: {
         LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
         AUTH_JWKS_URL: issuer.jwksUrl,
-        PAYMENTS_PROVIDER_URL: url,
+        ...(viaDiscovery ? {} : { PAYMENTS_PROVIDER_URL: url }),
         PAYMENTS_PROVIDER_API_KEY: PROVIDER_KEY,
         PAYMENTS_PROVIDER_BACKOFF_MS: '10',
         PAYMENTS_PROVIDER_BACKOFF_MAX_MS: '40',
