@@ -43,6 +43,8 @@ export const service: ServiceDefinition<NotificationsConfigProperties, Notificat
       metrics: notificationMetrics(context.metrics),
       log,
       channels: channelsOf(db.schema),
+      maxEventAgeMs: config.NOTIFICATIONS_MAX_EVENT_AGE_HOURS * 60 * 60 * 1000,
+      now: () => new Date(),
       // Time-ordered ids keep inserts at the right edge of the primary key index.
       newId: () => uuidv7(),
     };
@@ -51,49 +53,54 @@ export const service: ServiceDefinition<NotificationsConfigProperties, Notificat
       : devMailboxTransport(db);
     onClose(() => transport.close());
 
-    for (const consumer of notificationConsumers(deps)) events.consume(consumer);
-
-    // Every loop runs on every instance: claims and conditional updates keep the work single.
-    const publisher = startDrainLoop({
-      name: 'publish',
-      pollMs: config.NOTIFICATIONS_POLL_MS,
-      log,
-      round: () => publishPending(deps),
-    });
-    const mailer = startDrainLoop({
-      name: 'email',
-      pollMs: config.NOTIFICATIONS_POLL_MS,
-      log,
-      round: () =>
-        sendDueEmails(deps, {
-          transport,
-          maxAttempts: config.NOTIFICATIONS_EMAIL_MAX_ATTEMPTS,
-          backoffMs: config.NOTIFICATIONS_EMAIL_BACKOFF_MS,
-          leaseMs: config.NOTIFICATIONS_EMAIL_LEASE_MS,
-        }),
-    });
     const fanout = new LiveFanout(deps, {
       pollMs: config.NOTIFICATIONS_POLL_MS,
       lookbackMs: config.NOTIFICATIONS_LIVE_LOOKBACK_MS,
     });
-    onClose(() => Promise.all([publisher.stop(), mailer.stop(), fanout.stop()]).then(() => {}));
-
+    onClose(() => fanout.stop());
     // NOTIFY reaches every instance on the database (one PostgreSQL database per service in
-    // distributed mode, the shared PGlite in embedded mode): new rows wake the publisher, a
-    // published notification wakes the email queue and the live streams everywhere.
-    const stopPending = await db.listen(deps.channels.pending, () => publisher.wake());
+    // distributed mode, the shared PGlite in embedded mode): a published notification wakes
+    // the email queue and the live streams on every instance, whoever published it.
+    const published: Array<() => void> = [() => fanout.wake()];
     const stopPublished = await db.listen(deps.channels.published, () => {
-      mailer.wake();
-      fanout.wake();
+      for (const wake of published) wake();
     });
-    onClose(async () => {
-      await stopPending();
-      await stopPublished();
-    });
+    onClose(() => stopPublished());
+
+    let wakePublisher = () => {};
+    if (config.NOTIFICATIONS_PROCESSING) {
+      for (const consumer of notificationConsumers(deps)) events.consume(consumer);
+      // Every processing instance runs both loops: claims and conditional updates keep each
+      // piece of work single.
+      const publisher = startDrainLoop({
+        name: 'publish',
+        pollMs: config.NOTIFICATIONS_POLL_MS,
+        log,
+        round: () => publishPending(deps),
+      });
+      const mailer = startDrainLoop({
+        name: 'email',
+        pollMs: config.NOTIFICATIONS_POLL_MS,
+        log,
+        round: () =>
+          sendDueEmails(deps, {
+            transport,
+            maxAttempts: config.NOTIFICATIONS_EMAIL_MAX_ATTEMPTS,
+            backoffMs: config.NOTIFICATIONS_EMAIL_BACKOFF_MS,
+            leaseMs: config.NOTIFICATIONS_EMAIL_LEASE_MS,
+          }),
+      });
+      onClose(() => Promise.all([publisher.stop(), mailer.stop()]).then(() => {}));
+      published.push(() => mailer.wake());
+      wakePublisher = () => publisher.wake();
+      // New rows from consumers and due reminders, on any instance.
+      const stopPending = await db.listen(deps.channels.pending, wakePublisher);
+      onClose(() => stopPending());
+    }
 
     registerNotificationRoutes(app, deps, auth, transport);
     registerStreamRoute(app, deps, auth, fanout, config.NOTIFICATIONS_SSE_HEARTBEAT_MS);
-    registerInternalRoutes(app, deps, auth, () => publisher.wake());
+    registerInternalRoutes(app, deps, auth, () => wakePublisher());
   },
 };
 

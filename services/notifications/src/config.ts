@@ -28,6 +28,17 @@ export const notificationsConfig = Type.Object({
     description:
       'How long an instance owns an email it is sending; if it dies meanwhile, another sends it after this',
   }),
+  NOTIFICATIONS_MAX_EVENT_AGE_HOURS: Type.Integer({
+    minimum: 1,
+    default: 72,
+    description:
+      'Events older than this make no notification (a new consumer group reads a stream from its start; nobody wants a welcome for last year)',
+  }),
+  NOTIFICATIONS_PROCESSING: Type.Boolean({
+    default: true,
+    description:
+      'false: this instance serves the API and live streams only (an SSE tier); others consume events, publish notifications and send emails',
+  }),
   NOTIFICATIONS_POLL_MS: Type.Integer({
     minimum: 50,
     default: 2_000,

@@ -162,6 +162,21 @@ export function eventBehaviours(svc: () => NotificationsService): void {
       assert.equal(row?.status, 'cancelled');
     });
 
+    test('an event older than NOTIFICATIONS_MAX_EVENT_AGE_HOURS (72) makes no notification', async () => {
+      const user = await newUser(svc());
+      await registered(svc(), user);
+      const stale = {
+        ...events.orderConfirmed(user),
+        time: new Date(Date.now() - 73 * 3_600_000).toISOString(),
+      };
+      const fresh = events.orderConfirmed(user);
+      await svc().bus.publish([stale, fresh]);
+      await processed(svc(), 'notifications_orders', stale.id);
+      await visible(svc(), user, 2);
+      assert.equal((await rowsOf(svc(), stale.id)).length, 0);
+      assert.equal((await rowsOf(svc(), fresh.id)).length, 1);
+    });
+
     test('the due-reminders route takes only a service token', async () => {
       const user = await newUser(svc());
       const response = await svc().app.inject({

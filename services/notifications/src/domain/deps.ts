@@ -23,5 +23,8 @@ export interface NotificationsDeps {
   log: FastifyBaseLogger;
   /** NOTIFY channels: new rows to publish, and newly published notifications (live and email). */
   channels: { pending: string; published: string };
+  /** Older events are stale news: they make no notification. */
+  maxEventAgeMs: number;
+  now(): Date;
   newId(): string;
 }

@@ -9,6 +9,7 @@ import { type Reader, renderNotification } from './templates.ts';
 import { notifyAtCommit } from './wake.ts';
 
 const BATCH = 50;
+const PARALLEL = 8;
 
 /** A locale or zone Intl refuses would throw while rendering: the default is better than nothing. */
 function usable(locale: string | undefined, timezone: string | undefined, defaults: Reader) {
@@ -33,13 +34,21 @@ function usable(locale: string | undefined, timezone: string | undefined, defaul
  */
 export async function publishPending(deps: NotificationsDeps): Promise<boolean> {
   const rows = await unpublished(deps.database.db, BATCH);
-  for (const row of rows) {
-    try {
-      await publishOne(deps, row);
-    } catch (error) {
-      // Left unpublished: the next round tries again; the others go on meanwhile.
-      deps.log.error({ err: error, notificationId: row.id }, 'publishing a notification failed');
-    }
+  // A few at a time: each waits mostly on the users service and its own small transaction.
+  for (let start = 0; start < rows.length; start += PARALLEL) {
+    await Promise.all(
+      rows.slice(start, start + PARALLEL).map(async (row) => {
+        try {
+          await publishOne(deps, row);
+        } catch (error) {
+          // Left unpublished: the next round tries again; the others go on meanwhile.
+          deps.log.error(
+            { err: error, notificationId: row.id },
+            'publishing a notification failed',
+          );
+        }
+      }),
+    );
   }
   return rows.length === BATCH;
 }

@@ -59,7 +59,8 @@ export function usersProfileLookup(options: UsersLookupOptions): {
     try {
       return await options.cache.get(key, () => fetchProfile(recipient), { ttlMs: options.ttlMs });
     } catch (error) {
-      options.log.warn(
+      // Debug only: an outage would log once per notification; the client logs the breaker.
+      options.log.debug(
         { err: error, userId: recipient.userId },
         'recipient profile unavailable; the notification goes out with the default locale and time zone',
       );

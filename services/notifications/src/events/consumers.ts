@@ -40,6 +40,11 @@ async function store<T extends NotificationType>(
   type: T,
   params: NotificationParams[T],
 ): Promise<void> {
+  const age = deps.now().getTime() - Date.parse(event.time);
+  if (age > deps.maxEventAgeMs) {
+    deps.log.debug({ eventId: event.id, type: event.type }, 'stale event: no notification');
+    return;
+  }
   const inserted = await insertPending(trx, {
     id: deps.newId(),
     tenantId: recipient.tenantId,
