@@ -42,9 +42,10 @@ interface Target {
 
 test('Prometheus with deploy/observability scrapes every service of a distributed run, all up', {
   skip: needs('postgres') || needs('nats') || needsPrometheus(),
-  timeout: 240_000,
+  timeout: 420_000,
 }, async () => {
-  const platform = await startDistributed({ portOffset: PORT_OFFSET });
+  // Ten processes starting at once on a shared machine: a generous readiness bound.
+  const platform = await startDistributed({ portOffset: PORT_OFFSET, readyTimeoutMs: 240_000 });
   after(() => platform.stop());
 
   // The shipped configuration, moved to this run's ports and a fast scrape interval.

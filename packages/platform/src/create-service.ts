@@ -221,7 +221,7 @@ export async function createService<P extends TProperties>(
   });
 
   const readiness = new Readiness();
-  const registry = registerMetrics(app, definition.name);
+  const registry = registerMetrics(app, definition.name, config.METRICS_ENABLED);
   const metrics = eventMetrics(registry);
   registerKitMetrics(registry, { database });
   const cache = createCache({

@@ -6,7 +6,7 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
  * path, so label cardinality stays bounded) and the runtime's own (event loop, heap, GC).
  * Each service has its own registry, so services sharing a process still report apart.
  */
-export function registerMetrics(app: FastifyInstance, service: string): Registry {
+export function registerMetrics(app: FastifyInstance, service: string, red = true): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
@@ -25,13 +25,14 @@ export function registerMetrics(app: FastifyInstance, service: string): Registry
     registers: [registry],
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    // Unmatched requests share one label instead of minting one per probed URL.
-    const route = request.routeOptions.url ?? 'unmatched';
-    if (route.startsWith('/health/') || route === '/metrics') return;
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-  });
+  if (red)
+    app.addHook('onResponse', async (request, reply) => {
+      // Unmatched requests share one label instead of minting one per probed URL.
+      const route = request.routeOptions.url ?? 'unmatched';
+      if (route.startsWith('/health/') || route === '/metrics') return;
+      requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+      duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);

@@ -118,6 +118,11 @@ export const baseConfigSchema = Type.Object({
     description:
       "Prefix of this installation's consumer group names, for several installations (or test runs) on one NATS",
   }),
+  METRICS_ENABLED: Type.Boolean({
+    default: true,
+    description:
+      'Count and time every request (RED metrics); false only to measure their cost. /metrics is served either way',
+  }),
   TRACING_ENABLED: Type.Boolean({
     default: true,
     description: 'Record OpenTelemetry spans (HTTP, database, Redis, bus); false turns tracing off',

@@ -17,7 +17,7 @@ export interface Database<DB = any> {
   readonly listen: Listen;
   /** Resolves when the database answers a query; used by readiness. */
   ping(): Promise<void>;
-  /** Connection pool occupancy, for metrics; PGlite has one connection and no pool. */
+  /** Connection pool occupancy, for metrics; PGlite's single shared connection is a pool of one. */
   pool?(): { size: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }

@@ -7,6 +7,16 @@ export class Mutex {
   #locked = false;
   #waiters: Array<{ grant: () => void; timer: NodeJS.Timeout | undefined }> = [];
 
+  /** Held now (for metrics). */
+  get held(): boolean {
+    return this.#locked;
+  }
+
+  /** Callers queued for the lock (for metrics). */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
   acquire(timeoutMs: number, describe: () => string): Promise<() => void> {
     if (!this.#locked) {
       this.#locked = true;

@@ -26,6 +26,8 @@ export async function openPGliteDatabase<DB>(
       if (host.closed) throw new Error('embedded database is closed');
       await sql`SELECT 1`.execute(db);
     },
+    // Every service of the process shares this one connection: they all report it.
+    pool: () => host.connection(),
     close: () => db.destroy(),
   };
 }

@@ -45,6 +45,11 @@ export class PGliteHost {
     return this.#closed;
   }
 
+  /** The single connection as a pool of one, for metrics: busy or not, and who waits for it. */
+  connection(): { size: number; idle: number; waiting: number; max: number } {
+    return { size: 1, idle: this.#lock.held ? 0 : 1, waiting: this.#lock.waiting, max: 1 };
+  }
+
   /** Creates the service's role and schema if missing. Idempotent. */
   async prepareService(service: string): Promise<void> {
     const role = roleName(service);
