@@ -22,6 +22,13 @@ export const gatewayConfig = Type.Object({
     default: 128,
     description: 'Keep-alive connections the gateway keeps open to each upstream instance',
   }),
+  GATEWAY_WORKERS: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 1,
+    description:
+      'Gateway processes sharing the port (node:cluster) when the gateway runs on its own (src/main.ts); embedded mode always runs one. In-memory rate limits are then per worker: use Redis to share them',
+  }),
   GATEWAY_READY_REQUIRES_UPSTREAMS: Type.Boolean({
     default: true,
     description:
