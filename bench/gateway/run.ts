@@ -6,7 +6,7 @@
 // `apt-get install -y nginx-light haproxy wrk`); exits 2 without them. Not part of `npm test`.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -38,7 +38,16 @@ const settings = {
   warmupSeconds: positive('BENCH_GATEWAY_WARMUP_SECONDS', 2),
   connections: positive('BENCH_GATEWAY_CONNECTIONS', 64),
   threads: positive('BENCH_GATEWAY_THREADS', 2),
+  // Gateway processes (GATEWAY_WORKERS); above 1, nginx is measured with as many workers too.
+  workers: positive('BENCH_GATEWAY_WORKERS', 1),
+  // `trivial`, `todos` or both (default): the trivial upstream alone isolates the proxies.
+  upstreams: (process.env.BENCH_GATEWAY_UPSTREAMS || 'todos,trivial')
+    .split(',')
+    .map((u) => u.trim()),
 };
+for (const name of settings.upstreams)
+  if (name !== 'todos' && name !== 'trivial')
+    throw new Error(`BENCH_GATEWAY_UPSTREAMS lists ${JSON.stringify(name)}: todos or trivial`);
 const halfConnections = Math.max(1, Math.floor(settings.connections / 2));
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -139,7 +148,10 @@ interface WrkResult {
   p50: number;
   p99: number;
   requests: number;
+  /** Non-2xx answers and connect/read/write errors: the run is invalid. */
   errors: string;
+  /** Requests wrk gave up on after 2 s: reported, since on a loaded machine they happen. */
+  timeouts: number;
 }
 
 function milliseconds(value: string, unit: string): number {
@@ -160,9 +172,10 @@ function parseWrk(text: string): WrkResult {
   const rps = text.match(/^Requests\/sec:\s+([\d.]+)/m);
   const total = text.match(/^\s*(\d+) requests in/m);
   if (!rps || !total) throw new Error(`cannot parse wrk output:\n${text}`);
+  const socket = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   const errors = [
     text.match(/Non-2xx or 3xx responses: \d+/)?.[0],
-    text.match(/Socket errors:.*/)?.[0],
+    socket && socket.slice(1, 4).some((n) => n !== '0') ? socket[0] : undefined,
   ]
     .filter(Boolean)
     .join('; ');
@@ -172,6 +185,7 @@ function parseWrk(text: string): WrkResult {
     p99: percentile('99'),
     requests: Number(total[1]),
     errors,
+    timeouts: Number(socket?.[4] ?? 0),
   };
 }
 
@@ -201,22 +215,64 @@ async function wrk(
   return parseWrk(stdout);
 }
 
+// ---- CPU per request ------------------------------------------------------------------------
+// Throughput on a shared machine moves with the neighbours' load; the CPU time a proxy spends
+// per request moves much less, so it is printed beside (utime + stime of the proxy process
+// and its descendants, from /proc, over the full-load run).
+
+const ticksPerSecond =
+  Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+function cpuSeconds(root: number): number {
+  const parents = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command: state ppid ... utime(14) stime(15).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Gone between readdir and read.
+    }
+  }
+  let total = 0;
+  for (const [pid, own] of ticks) {
+    for (let at: number | undefined = pid; at !== undefined && at > 1; at = parents.get(at)) {
+      if (at === root) {
+        total += own;
+        break;
+      }
+    }
+  }
+  return total / ticksPerSecond;
+}
+
 // ---- proxies --------------------------------------------------------------------------------
 
 interface Target {
   name: string;
   url: string;
+  /** The proxy's process (its workers are its descendants); none for direct. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
-async function startNginx(upstream: number, path: string, token: string): Promise<Target> {
+async function startNginx(
+  upstream: number,
+  path: string,
+  token: string,
+  workers: number,
+): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'lattice-bench-nginx-'));
   tempDirs.push(dir);
   const port = await freePort();
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
     conf,
-    `worker_processes 1;
+    `worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -246,7 +302,12 @@ http {
   const child = start('nginx', ['-p', dir, '-c', conf]);
   const url = `http://127.0.0.1:${port}${path}`;
   await untilOk(url, token, child);
-  return { name: 'nginx', url, stop: () => stopChild(child) };
+  return {
+    name: workers === 1 ? 'nginx' : `nginx, ${workers} workers`,
+    url,
+    pid: child.pid,
+    stop: () => stopChild(child),
+  };
 }
 
 async function startHaproxy(upstream: number, path: string, token: string): Promise<Target> {
@@ -279,7 +340,7 @@ backend upstream
   const child = start('haproxy', ['-db', '-f', cfg]);
   const url = `http://127.0.0.1:${port}${path}`;
   await untilOk(url, token, child);
-  return { name: 'HAProxy', url, stop: () => stopChild(child) };
+  return { name: 'HAProxy', url, pid: child.pid, stop: () => stopChild(child) };
 }
 
 async function startGateway(
@@ -297,16 +358,18 @@ async function startGateway(
     GATEWAY_RATE_LIMIT_IP: 'off',
     GATEWAY_RATE_LIMIT_USER: 'off',
     GATEWAY_RATE_LIMIT_TENANT: 'off',
+    GATEWAY_WORKERS: String(settings.workers),
   });
   let buffered = '';
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the gateway did not start in 60 s')), 60_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
-      const match = buffered.match(/^listening (\S+)$/m);
-      if (match) {
+      // Every worker says so once it listens; all share one address.
+      const lines = [...buffered.matchAll(/^listening (\S+)$/gm)];
+      if (lines.length >= settings.workers) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(lines[0]![1]!);
       }
     });
     child.on('exit', (code) => {
@@ -316,7 +379,13 @@ async function startGateway(
   });
   const url = `${address}${path}`;
   await untilOk(url, token, child);
-  return { name: 'Lattice gateway', url, stop: () => stopChild(child) };
+  return {
+    name:
+      settings.workers === 1 ? 'Lattice gateway' : `Lattice gateway, ${settings.workers} workers`,
+    url,
+    pid: child.pid,
+    stop: () => stopChild(child),
+  };
 }
 
 // ---- upstreams ------------------------------------------------------------------------------
@@ -391,6 +460,8 @@ interface Row {
   name: string;
   full: WrkResult;
   half: WrkResult;
+  /** The proxy's CPU time per request at full load. */
+  cpuMicros: number | undefined;
 }
 
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
@@ -407,22 +478,32 @@ async function measure(upstream: Upstream, token: string, jwksUrl: string): Prom
   const rows: Row[] = [];
   const starters = [
     async () => direct,
-    () => startNginx(upstream.port, upstream.path, token),
+    () => startNginx(upstream.port, upstream.path, token, 1),
     () => startHaproxy(upstream.port, upstream.path, token),
     () => startGateway(upstream.port, upstream.path, token, jwksUrl),
   ];
+  if (settings.workers > 1)
+    starters.push(() => startNginx(upstream.port, upstream.path, token, settings.workers));
   for (const startTarget of starters) {
     const target = await startTarget();
     try {
       await wrk(target.url, token, settings.connections, settings.warmupSeconds);
+      const cpuBefore = target.pid === undefined ? 0 : cpuSeconds(target.pid);
       const full = await wrk(target.url, token, settings.connections, settings.seconds);
+      const cpuMicros =
+        target.pid === undefined
+          ? undefined
+          : ((cpuSeconds(target.pid) - cpuBefore) * 1e6) / full.requests;
       const half = await wrk(target.url, token, halfConnections, settings.seconds);
       for (const result of [full, half])
         if (result.errors) throw new Error(`${target.name}: wrk reported ${result.errors}`);
-      rows.push({ name: target.name, full, half });
+      rows.push({ name: target.name, full, half, cpuMicros });
+      const timeouts = full.timeouts + half.timeouts;
       out(
         `  ${target.name}: ${full.perSecond.toFixed(0)} req/s, p50 ${fmt(full.p50)}, p99 ${fmt(full.p99)}` +
-          ` | half load: ${half.perSecond.toFixed(0)} req/s, p99 ${fmt(half.p99)}`,
+          `${cpuMicros === undefined ? '' : `, ${cpuMicros.toFixed(0)} µs CPU/request`}` +
+          ` | half load: ${half.perSecond.toFixed(0)} req/s, p99 ${fmt(half.p99)}` +
+          `${timeouts > 0 ? ` | ${timeouts} wrk timeouts (> 2 s)` : ''}`,
       );
     } finally {
       await target.stop();
@@ -436,25 +517,37 @@ function report(rows: Row[]): void {
   const [direct, nginx] = rows as [Row, Row];
   out();
   out(
-    `| ${settings.connections} connections | req/s | p50 | p99 | ×nginx | added p99 | half load (${halfConnections} conn.) p99 | added p99 at half load |`,
+    `| ${settings.connections} connections | req/s | p50 | p99 | ×nginx | CPU/request | added p99 | half load (${halfConnections} conn.) p99 | added p99 at half load |`,
   );
-  out('|---|---|---|---|---|---|---|---|');
+  out('|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const ratio =
       row === direct ? '—' : `${(row.full.perSecond / nginx.full.perSecond).toFixed(2)}×`;
     const added = row === direct ? '—' : fmt(row.full.p99 - direct.full.p99);
     const addedHalf = row === direct ? '—' : fmt(row.half.p99 - direct.half.p99);
     out(
-      `| ${row.name} | ${row.full.perSecond.toFixed(0)} | ${fmt(row.full.p50)} | ${fmt(row.full.p99)} | ${ratio} | ${added} | ${fmt(row.half.p99)} | ${addedHalf} |`,
+      `| ${row.name} | ${row.full.perSecond.toFixed(0)} | ${fmt(row.full.p50)} | ${fmt(row.full.p99)} | ${ratio} | ${row.cpuMicros === undefined ? '—' : `${row.cpuMicros.toFixed(0)} µs`} | ${added} | ${fmt(row.half.p99)} | ${addedHalf} |`,
     );
   }
-  const gateway = rows.find((r) => r.name === 'Lattice gateway')!;
+  const gateway = rows.find((r) => r.name.startsWith('Lattice gateway'))!;
   const ratio = gateway.full.perSecond / nginx.full.perSecond;
   const addedHalf = gateway.half.p99 - direct.half.p99;
   out();
-  out(
-    `  target Lattice ≥ 0.8× nginx throughput: ${ratio.toFixed(2)}× — ${ratio >= 0.8 ? 'met' : 'NOT met'}`,
-  );
+  if (gateway.cpuMicros !== undefined && nginx.cpuMicros !== undefined)
+    out(
+      `  CPU per request: gateway ${gateway.cpuMicros.toFixed(0)} µs, nginx ${nginx.cpuMicros.toFixed(0)} µs (nginx needs ${((100 * nginx.cpuMicros) / gateway.cpuMicros).toFixed(0)}% of the gateway's)`,
+    );
+  if (settings.workers === 1) {
+    out(
+      `  target Lattice ≥ 0.8× nginx throughput, one worker each: ${ratio.toFixed(2)}× — ${ratio >= 0.8 ? 'met' : 'NOT met'}`,
+    );
+  } else {
+    const peer = rows.find((r) => r.name === `nginx, ${settings.workers} workers`)!;
+    const fair = gateway.full.perSecond / peer.full.perSecond;
+    out(
+      `  ${settings.workers} gateway workers: ${ratio.toFixed(2)}× nginx with 1 worker, ${fair.toFixed(2)}× nginx with ${settings.workers} workers (the issue's target is one worker each)`,
+    );
+  }
   out(
     `  target added p99 ≤ 2 ms at half load: ${fmt(addedHalf)} — ${addedHalf < 0 ? 'inconclusive (direct p99 above the proxied one: noise)' : addedHalf <= 2 ? 'met' : 'NOT met'}`,
   );
@@ -481,18 +574,18 @@ async function main(): Promise<void> {
       `"half load" approximated by ${halfConnections} connections (closed loop, no wrk2 fixed rate)`,
   );
   out(
-    'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, keep-alive, http-reuse always; ' +
-      'Lattice gateway: 1 child process, auth on, rate limits off, LOG_LEVEL=warn',
+    `nginx: 1 worker${settings.workers > 1 ? ` (and ${settings.workers})` : ''}, upstream keepalive 128; HAProxy: nbthread 1, keep-alive, http-reuse always; ` +
+      `Lattice gateway: ${settings.workers} worker process(es), auth on, rate limits off, LOG_LEVEL=warn, TRACING_ENABLED=${process.env.TRACING_ENABLED ?? 'default'}`,
   );
 
   const issuer = await testTokenIssuer();
   closers.push(() => issuer.close());
   const token = await issuer.sign();
 
-  const todos = await startTodos(issuer, token);
-  await measure(todos, token, issuer.jwksUrl);
-  const trivial = await startTrivial();
-  await measure(trivial, token, issuer.jwksUrl);
+  if (settings.upstreams.includes('todos'))
+    await measure(await startTodos(issuer, token), token, issuer.jwksUrl);
+  if (settings.upstreams.includes('trivial'))
+    await measure(await startTrivial(), token, issuer.jwksUrl);
   out();
   out(
     `load average after: ${loadavg()
