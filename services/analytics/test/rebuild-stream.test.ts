@@ -36,7 +36,11 @@ import { service } from '../src/app.ts';
 import type { AnalyticsDb } from '../src/data/schema.ts';
 import { CONSUMED_TYPES } from '../src/events/event-types.ts';
 import { rebuildReadModels } from '../src/rebuild/rebuild-read-models.ts';
-import { consumedStreams } from '../src/rebuild/stream-source.ts';
+import {
+  consumedStreams,
+  openStreamSource,
+  PartialStreamError,
+} from '../src/rebuild/stream-source.ts';
 import { scenario, shuffled } from './support/scenario.ts';
 import { readModelRows } from './support/snapshot.ts';
 
@@ -211,6 +215,30 @@ describe('analytics on NATS JetStream and PostgreSQL', { skip }, () => {
     assert.match(stdout, /stream ORDERS: \d+ events/);
     assert.match(stderr, /rebuild from stream 100% /, 'a plain progress line on a pipe');
     assert.deepEqual(await readModelRows(database(), tenants), live);
+  });
+
+  test('a stream that lost its oldest events is refused unless a partial rebuild is accepted', async () => {
+    const context = `an${randomBytes(4).toString('hex')}`;
+    const stream = streamName(context);
+    const jsm = await jetstreamManager(bus.connection);
+    await jsm.streams.add({ name: stream, subjects: [`${context}.>`] });
+    try {
+      for (let i = 0; i < 3; i++) await bus.publishRaw(`${context}.item.created.v1`, `{"n":${i}}`);
+      // What retention does to old events: the stream now starts at sequence 3.
+      await jsm.streams.purge(stream, { seq: 3 });
+      await assert.rejects(
+        openStreamSource(natsUrl, { streams: [stream] }),
+        (error: Error) =>
+          error instanceof PartialStreamError &&
+          error.message.includes(`${stream} starts at sequence 3`) &&
+          error.message.includes('--source log'),
+      );
+      const source = await openStreamSource(natsUrl, { streams: [stream], allowPartial: true });
+      assert.deepEqual(source.streams, [{ stream, messages: 1, firstSeq: 3, lastSeq: 3 }]);
+      await source.close();
+    } finally {
+      await jsm.streams.delete(stream).catch(() => {});
+    }
   });
 
   test('the rebuild command refuses unknown arguments with exit code 2', async () => {

@@ -58,7 +58,7 @@ export function consumedStreams(): string[] {
  */
 export async function openStreamSource(
   natsUrl: string,
-  options: { allowPartial?: boolean } = {},
+  options: { allowPartial?: boolean; streams?: string[] } = {},
 ): Promise<StreamSource> {
   const nc = await connect({
     servers: natsUrl.split(',').map((s) => s.trim()),
@@ -67,7 +67,7 @@ export async function openStreamSource(
   try {
     const jsm = await jetstreamManager(nc);
     const streams: StreamExtent[] = [];
-    for (const stream of consumedStreams()) {
+    for (const stream of options.streams ?? consumedStreams()) {
       try {
         const { state } = await jsm.streams.info(stream);
         if (state.messages === 0 && state.last_seq === 0) continue;
