@@ -287,6 +287,10 @@ for (const { kind, skip } of databases) {
       });
       assert.equal(unknown.statusCode, 400);
       assert.equal(unknown.json().error.code, 'resource_missing');
+      // What the gateway would forward (/api/v1/<service>/... unchanged) reaches nothing.
+      const viaGateway = await call(sandbox(), 'GET', '/api/v1/payment-sandbox/v1/charges');
+      assert.equal(viaGateway.statusCode, 404);
+      assert.equal(viaGateway.json().data, undefined);
       const noRoute = await call(sandbox(), 'GET', '/v1/customers');
       assert.equal(noRoute.statusCode, 404);
       assert.equal(noRoute.json().error.code, 'resource_missing');

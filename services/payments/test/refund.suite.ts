@@ -95,6 +95,18 @@ export function refundBehaviours(fx: () => Fixture): void {
       assert.deepEqual(eventsAbout(fx(), orderId), ['succeeded.v1', 'refunded.v1']);
     });
 
+    test('a charge already refunded at the provider (by an operator there) ends refunded, once', async () => {
+      const customer = await newCustomer(fx());
+      const { placed, orderId, paymentId } = await paidOrder(fx(), customer);
+      const [charge] = await fx().processor.chargesWithKey(`order:${orderId}`);
+      const direct = await fx().processor.request('POST', '/v1/refunds', { charge: charge?.id });
+      assert.equal(direct.status, 200);
+      await fx().payments.context.bus!.publish([refundRequested(placed, paymentId)]);
+      await outcomeOf(fx(), orderId, 'refunded');
+      const payment = (await call(fx(), 'GET', `/${paymentId}`, customer.token)).json();
+      assert.equal(payment.status, 'refunded');
+    });
+
     test('a refund request for an unknown payment is skipped and the consumer keeps working', async () => {
       const customer = await newCustomer(fx());
       const stray = orderPlaced(customer);
