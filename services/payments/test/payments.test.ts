@@ -1,6 +1,7 @@
 // Every behaviour on one payments service per database, against one real sandbox processor:
 // building them costs seconds, the largest part of this file's time.
 import { describe } from 'node:test';
+import { adapterBehaviours } from './adapter.suite.ts';
 import { apiBehaviours } from './api.suite.ts';
 import { chargeBehaviours } from './charge.suite.ts';
 import { refundBehaviours } from './refund.suite.ts';
@@ -14,5 +15,6 @@ for (const { kind, skip } of databases) {
     resilienceBehaviours(fx);
     refundBehaviours(fx);
     apiBehaviours(fx);
+    adapterBehaviours(fx);
   });
 }

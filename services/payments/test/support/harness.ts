@@ -30,7 +30,7 @@ export const databases: Array<{ kind: DatabaseKind; skip: string | false }> = [
   { kind: 'postgres', skip: needs('postgres') },
 ];
 
-const PROVIDER_KEY = 'sk_test_payments_harness';
+export const PROVIDER_KEY = 'sk_test_payments_harness';
 
 /** The sandbox processor, listening on a free port, with a few calls tests make of it. */
 export interface Processor {
