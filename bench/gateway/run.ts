@@ -175,7 +175,7 @@ function parseWrk(text: string): WrkResult {
   const socket = text.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   const errors = [
     text.match(/Non-2xx or 3xx responses: \d+/)?.[0],
-    socket && socket.slice(1, 4).some((n) => n !== '0') ? socket[0] : undefined,
+    socket?.slice(1, 4).some((n) => n !== '0') ? socket[0] : undefined,
   ]
     .filter(Boolean)
     .join('; ');

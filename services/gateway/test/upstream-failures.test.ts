@@ -111,4 +111,47 @@ describe('upstream failures', () => {
     assert.equal(res.statusCode, 500);
     assert.equal(res.body, body);
   });
+
+  test('a small answer cut off before its declared length gives 502, not a truncated 200', async (t) => {
+    const users = await startUpstream(t, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"partial":');
+      setTimeout(() => res.destroy(), 20);
+    });
+    const gateway = await buildGateway(t, { users: users.url });
+
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/me',
+      headers: { authorization: gateway.authorization },
+    });
+
+    assertProblem(res, 502, 'GATEWAY_UPSTREAM_FAILED');
+  });
+
+  test('a small answer with a declared length arrives whole, its length and headers kept', async (t) => {
+    const body = JSON.stringify({ id: 'u1', name: 'x'.repeat(2_000) });
+    const users = await startUpstream(t, (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        etag: '"v1"',
+      });
+      // In two writes, as a service streaming its serialiser's output would.
+      res.write(body.slice(0, 1_000));
+      setTimeout(() => res.end(body.slice(1_000)), 20);
+    });
+    const gateway = await buildGateway(t, { users: users.url });
+
+    const res = await gateway.app.inject({
+      method: 'GET',
+      url: '/api/v1/users/u1',
+      headers: { authorization: gateway.authorization },
+    });
+
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.body, body);
+    assert.equal(res.headers['content-length'], String(Buffer.byteLength(body)));
+    assert.equal(res.headers.etag, '"v1"');
+  });
 });

@@ -57,16 +57,13 @@ export function corsPreflight(policy: CorsPolicy) {
 }
 
 /**
- * onSend: CORS headers for an allowed origin, on every answer including errors. The gateway
- * owns the policy: access-control headers an upstream sets are dropped, so no service can
- * open the API wider than the allow-list. Credentials are allowed, so the origin is always
- * echoed exactly, never `*`.
+ * Part of onSend: CORS headers for an allowed origin, on every answer including errors. The
+ * gateway owns the policy: access-control headers an upstream sets are dropped as its answer
+ * is copied (see proxy/headers.ts), so no service can open the API wider than the allow-list.
+ * Credentials are allowed, so the origin is always echoed exactly, never `*`.
  */
 export function corsHeaders(policy: CorsPolicy) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    for (const name of Object.keys(reply.getHeaders())) {
-      if (name.startsWith('access-control-')) reply.removeHeader(name);
-    }
+  return (request: FastifyRequest, reply: FastifyReply): void => {
     if (policy.origins.size === 0) return;
     appendVary(reply, 'origin');
     const origin = allowedOrigin(request, policy);
