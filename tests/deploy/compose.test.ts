@@ -11,6 +11,7 @@ import { loadConfig } from '@lattice/platform';
 import { parse, parseAllDocuments } from 'yaml';
 import {
   catalog,
+  credentialTable,
   deployDir,
   interpolateDefaults,
   knownKey,
@@ -128,11 +129,7 @@ describe('compose.yaml', () => {
     const secretsDir = join(tmp, 'secrets-table');
     runSecretsInit(compose, secretsDir);
     const read = (file: string) => readFileSync(join(secretsDir, file), 'utf8');
-    const table = new Map(
-      read('service-credentials')
-        .split(',')
-        .map((pair) => pair.split('=')),
-    );
+    const table = credentialTable(read('service-credentials'));
     for (const { name } of catalog) {
       const file = compose.services[name].environment.SERVICE_CLIENT_SECRET_FILE;
       assert.equal(file, `${SECRETS_MOUNT}${name}.client-secret`, name);

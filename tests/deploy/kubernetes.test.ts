@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { baseConfigSchema, loadConfig } from '@lattice/platform';
 import {
   catalog,
+  credentialTable,
   knownKey,
   kubernetesDir,
   readManifests,
@@ -160,7 +161,7 @@ describe('kubernetes manifests', () => {
 
   test("the example Secret's credential table matches each service's own credential", () => {
     const data = named('Secret', 'lattice-secrets').stringData as Record<string, string>;
-    const table = new Map(data['service-credentials']!.split(',').map((pair) => pair.split('=')));
+    const table = credentialTable(data['service-credentials']!);
     assert.deepEqual([...table.keys()].sort(), catalog.map((s) => s.name).sort());
     for (const { name } of catalog) {
       assert.equal(table.get(name), data[`${name}.client-secret`], name);

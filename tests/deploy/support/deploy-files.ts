@@ -95,3 +95,13 @@ export function writeSecretFiles(secret: Yaml, dir: string): void {
   for (const [key, value] of Object.entries(secret.stringData as Record<string, string>))
     writeFileSync(join(dir, key), value);
 }
+
+/** AUTH_SERVICE_CREDENTIALS's format: name=secret pairs, comma-separated. */
+export function credentialTable(text: string): Map<string, string> {
+  return new Map(
+    text.split(',').map((pair): [string, string] => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
