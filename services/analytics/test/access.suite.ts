@@ -78,6 +78,9 @@ export function accessBehaviours(svc: () => AnalyticsService): void {
           url: '/api/v1/analytics/rebuild?source=log',
           headers: { authorization: `Bearer ${await tokenFor(svc(), tenantA, roles)}` },
         });
+      await publishAndSettle(svc(), [
+        registered(tenantB, randomUUID(), new Date('2026-06-01T10:00:00Z')),
+      ]);
       const refused = await rebuild(['admin']);
       assert.equal(refused.statusCode, 403);
       const token = await tokenFor(svc(), randomUUID(), ['platform-admin']);
@@ -85,7 +88,7 @@ export function accessBehaviours(svc: () => AnalyticsService): void {
       const done = await rebuild(['platform-admin']);
       assert.equal(done.statusCode, 200, done.body);
       assert.equal(done.json().source, 'log');
-      assert.ok(done.json().applied >= 3);
+      assert.ok(done.json().applied >= 1);
       assert.deepEqual(
         (await get(svc(), `/summary?${DAY}&tenantId=${tenantB}`, token)).json(),
         before,

@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { rebuildReadModels } from '../src/rebuild/rebuild-read-models.ts';
 import { publishAndSettle } from './scenario.suite.ts';
-import { type AnalyticsService, database, get, tokenFor } from './support/harness.ts';
+import {
+  type AnalyticsService,
+  appliedCount,
+  database,
+  get,
+  tokenFor,
+  until,
+} from './support/harness.ts';
 import { scenario } from './support/scenario.ts';
 import { readModelRows } from './support/snapshot.ts';
 
@@ -85,11 +92,27 @@ export function rebuildBehaviours(svc: () => AnalyticsService): void {
       const { events, expected } = scenario(tenantId, new Date('2026-05-05T00:00:00Z'), size);
       const half = Math.floor(events.length / 2);
       await publishAndSettle(svc(), events.slice(0, half));
-      // The second half arrives while the rebuild runs.
-      await Promise.all([
-        rebuildReadModels(database(svc()), { source: { kind: 'log' }, consumer: CONSUMER }),
-        publishAndSettle(svc(), events.slice(half)),
-      ]);
+      const before = await appliedCount(svc());
+      // The second half is published once the rebuild holds its locks (its first progress
+      // line is written inside the transaction): the consumer applies it meanwhile or after.
+      let publishing: Promise<void> | undefined;
+      await rebuildReadModels(database(svc()), {
+        source: { kind: 'log' },
+        consumer: CONSUMER,
+        progress: {
+          write: () => {
+            publishing ??= svc().bus.publish(events.slice(half));
+          },
+          isTTY: true,
+        },
+      });
+      assert.ok(publishing, 'published during the rebuild');
+      await publishing;
+      await until(
+        'the second half applied',
+        () => appliedCount(svc()),
+        (n) => n >= before + events.length - half,
+      );
       const token = await tokenFor(svc(), tenantId, ['admin']);
       const summary = (
         await get(svc(), '/summary?from=2026-05-05T00:00:00Z&to=2026-05-06T00:00:00Z', token)
