@@ -13,7 +13,7 @@ export const usersContracts = [
     type: 'lattice.users.user.deleted.v1',
     schema: UserDeletedV1,
     producer: 'users',
-    consumers: ['auth', 'todos'],
+    consumers: ['auth', 'todos', 'analytics'],
     description: "A user was deleted from a tenant; consumers remove or anonymise the user's data.",
     examples: [{ userId: 'u1', tenantId: 't1', deletedBy: 'u0' }],
   }),
