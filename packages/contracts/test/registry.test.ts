@@ -73,6 +73,9 @@ describe('the event contract registry', () => {
     assert.deepEqual(rows[0]?.consumers, ['users', 'analytics']);
     const table = catalogMarkdown(rows).trimEnd().split('\n');
     assert.equal(table.length, rows.length + 2);
-    assert.match(table[2]!, /^\| `lattice\.auth\.user\.registered\.v1` \| 1 \| auth \| users, analytics \| /);
+    assert.match(
+      table[2]!,
+      /^\| `lattice\.auth\.user\.registered\.v1` \| 1 \| auth \| users, analytics \| /,
+    );
   });
 });
