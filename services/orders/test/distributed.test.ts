@@ -24,7 +24,7 @@ const ORDERS = 10;
 
 test('distributed: payments racing the timeout across two instances leave every order consistent', {
   skip: needs('postgres') || needs('nats'),
-  timeout: 180_000,
+  timeout: 360_000,
 }, async (t) => {
   const cleanups: Array<() => unknown> = [];
   t.after(async () => {
@@ -105,7 +105,9 @@ test('distributed: payments racing the timeout across two instances leave every 
         .execute();
       return confirmed.length === half ? true : undefined;
     },
-    60_000,
+    // A fresh consumer group reads the PAYMENTS stream from its start: on a NATS that kept
+    // other runs' events this takes a while, and none of them names an order here.
+    150_000,
   );
   const [, expiry] = await Promise.all([
     publishTwice(successes.slice(half)),
@@ -131,7 +133,7 @@ test('distributed: payments racing the timeout across two instances leave every 
       );
       return settled ? all : undefined;
     },
-    120_000,
+    150_000,
   );
 
   let expired = 0;

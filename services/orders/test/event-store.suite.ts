@@ -146,22 +146,23 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
       );
     });
 
-    test('a conflicting attempt is undone and the command decided again on the fresh state', async () => {
+    test('a conflicting append is undone and the command decided again on the fresh state', async () => {
       const deps = depsOf(svc());
       const orderId = await newOrder(deps);
-      let decisions = 0;
+      const seen: string[] = [];
       const result = await deps.database.transaction(async (trx) =>
         executeOrderCommand(deps, trx, {
           orderId,
           metadata: {},
           decide: async (order) => {
-            decisions++;
-            if (decisions === 1) {
-              // Stands in for a writer that appended right after this one read the stream:
-              // the append below then finds version 2 taken.
-              await appendEvents(trx, {
+            if (!order) return [];
+            seen.push(order.status);
+            if (seen.length === 1) {
+              // Stands in for a payment confirming the order right after this command read
+              // it, before it appends (in this transaction: PGlite runs one at a time).
+              const rival = await appendEvents(trx, {
                 streamId: orderId,
-                tenantId: order?.tenantId as string,
+                tenantId: order.tenantId,
                 expectedVersion: 1,
                 events: [
                   {
@@ -172,18 +173,21 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
                 metadata: {},
                 recordedAt: new Date(),
               });
+              await projectEvents(trx, rival);
             }
-            return order ? cancelByCustomer(order, new Date()) : [];
+            return cancelByCustomer(order, new Date());
           },
         }),
       );
-      assert.equal(decisions, 2);
+      // Decided on "pending" (a plain cancel), refused at version 2, decided again on
+      // "confirmed": now a paid order's cancellation, the rival's payment to be refunded.
+      assert.deepEqual(seen, ['pending', 'confirmed']);
       assert.equal(result.order?.status, 'cancelled');
-      // The rival's write was part of the undone attempt; the retry appended on version 1.
+      assert.equal(result.order?.paymentId, 'rival');
       const stream = await readStream(deps.database.db, orderId);
       assert.deepEqual(
         stream.map((s) => s.event.type),
-        ['OrderPlaced', 'OrderCancelled'],
+        ['OrderPlaced', 'OrderConfirmed', 'OrderCancelled', 'RefundRequested'],
       );
     });
 

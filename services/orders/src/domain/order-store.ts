@@ -64,10 +64,11 @@ export interface OrderCommand {
 /**
  * Runs a command on one order inside `trx`: load, decide, append at the version read, then
  * project the events, record their integration events (the outbox) and snapshot the state,
- * all in the caller's transaction. Each attempt runs under a savepoint; when another writer
- * appended first (ConcurrencyConflict), the attempt is undone and the command decided again on
- * the fresh state, at most `commandMaxAttempts` times. Read committed lets the retry see the
- * competing writer's events.
+ * all in the caller's transaction. The writes run under a savepoint; when another writer
+ * appended first (ConcurrencyConflict), they are undone and the command is loaded and decided
+ * again on the fresh state, at most `commandMaxAttempts` times. Read committed lets the retry
+ * see the competing writer's events. A command that decides nothing writes nothing (no
+ * savepoint either: the redelivered and stale events of the saga cost two reads).
  */
 export async function executeOrderCommand(
   deps: OrdersDeps,
@@ -75,9 +76,16 @@ export async function executeOrderCommand(
   command: OrderCommand,
 ): Promise<CommandResult> {
   for (let attempt = 1; ; attempt++) {
+    const loaded: LoadedOrder =
+      attempt === 1 && command.newStream
+        ? { order: undefined, version: 0 }
+        : await loadOrder(trx, command.orderId);
+    const decided = await command.decide(loaded.order);
+    if (decided.length === 0) return { order: loaded.order, appended: [] };
+
     await sql`SAVEPOINT order_command`.execute(trx);
     try {
-      const result = await attemptCommand(deps, trx, command, attempt === 1 && command.newStream);
+      const result = await persist(deps, trx, command, loaded, decided);
       await sql`RELEASE SAVEPOINT order_command`.execute(trx);
       return result;
     } catch (error) {
@@ -94,18 +102,13 @@ export async function executeOrderCommand(
   }
 }
 
-async function attemptCommand(
+async function persist(
   deps: OrdersDeps,
   trx: Transaction<OrdersDb>,
   command: OrderCommand,
-  knownEmpty = false,
+  loaded: LoadedOrder,
+  decided: OrderEvent[],
 ): Promise<CommandResult> {
-  const loaded: LoadedOrder = knownEmpty
-    ? { order: undefined, version: 0 }
-    : await loadOrder(trx, command.orderId);
-  const decided = await command.decide(loaded.order);
-  if (decided.length === 0) return { order: loaded.order, appended: [] };
-
   const tenantId = loaded.order?.tenantId ?? command.tenantId;
   if (!tenantId) throw new Error(`a command created order ${command.orderId} without a tenant`);
   const appended = await appendEvents(trx, {
