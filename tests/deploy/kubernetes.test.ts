@@ -29,6 +29,11 @@ const ofKind = (kind: string): Yaml[] =>
 const named = (kind: string, name: string): Yaml =>
   ofKind(kind).find((doc) => doc.metadata.name === name);
 const configMap = named('ConfigMap', 'lattice-config');
+interface EnvVar {
+  name: string;
+  value: string;
+  valueFrom?: { secretKeyRef: { name: string; key: string } };
+}
 const container = (name: string) => named('Deployment', name).spec.template.spec.containers[0];
 
 describe('kubernetes manifests', () => {
@@ -135,11 +140,18 @@ describe('kubernetes manifests', () => {
           return i.path;
         });
       const env: Record<string, string> = { ...configMap.data };
-      for (const { name, value } of container(entry.name).env as {
-        name: string;
-        value: string;
-      }[]) {
+      for (const { name, value, valueFrom } of container(entry.name).env as EnvVar[]) {
         assert.ok(knownKey(schema, name), `${entry.name}: ${name} is in no config schema`);
+        if (valueFrom) {
+          const { name: secretName, key } = valueFrom.secretKeyRef;
+          assert.equal(secretName, 'lattice-secrets', `${entry.name}: ${name}`);
+          assert.ok(
+            key in secret.stringData,
+            `${entry.name}: ${name} from ${key}, not in the Secret`,
+          );
+          env[name] = secret.stringData[key];
+          continue;
+        }
         if (!name.endsWith('_FILE')) {
           env[name] = value;
           continue;
