@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { createService, EmbeddedBus, type ServiceInstance } from '@lattice/platform';
-import { createTestDatabase, needs, testTokenIssuer } from '@lattice/platform/testing';
+import { createTestDatabase, eventually, needs, testTokenIssuer } from '@lattice/platform/testing';
 import { service } from '../src/app.ts';
 import { serviceTokenEndpoint } from './support/auth-stand-in.ts';
 import { events, FAST_LOOPS, type TestUser } from './support/harness.ts';
@@ -73,6 +73,18 @@ test('two instances on one PostgreSQL database: a notification published by one 
     email: `lin-${randomBytes(4).toString('hex')}@example.test`,
     token: await issuer.sign({ userId, tenantId, roles: ['member'] }),
   };
+  // The first token check fetches the key set, which may time out on a loaded machine.
+  await eventually(
+    'the key set',
+    async () => {
+      const list = await streams.app.inject({
+        url: '/api/v1/notifications',
+        headers: { authorization: `Bearer ${user.token}` },
+      });
+      return list.statusCode === 200 ? true : undefined;
+    },
+    30_000,
+  );
   const stream = await openStream(streamsUrl, user.token);
   cleanups.push(() => stream.close());
   assert.equal(stream.status, 200);

@@ -86,7 +86,36 @@ export async function buildNotifications(
   });
   collector.after(() => built.close());
   const baseUrl = await built.listen(0);
+  await keySetsFetched(built, users, issuer);
   return Object.assign(built, { bus, baseUrl, issuer, users });
+}
+
+/**
+ * The first request of each verifier fetches the key set; on a loaded machine that first fetch
+ * may time out (503), which no test is about: wait until both services verify tokens.
+ */
+async function keySetsFetched(
+  notifications: ServiceInstance,
+  users: ServiceInstance,
+  issuer: TestTokenIssuer,
+): Promise<void> {
+  const userToken = await issuer.sign();
+  const usersToken = await serviceToken(issuer, 'notifications', 'users');
+  await eventually(
+    'both services verifying tokens',
+    async () => {
+      const own = await notifications.app.inject({
+        url: '/api/v1/notifications?limit=1',
+        headers: { authorization: `Bearer ${userToken}` },
+      });
+      const internal = await users.app.inject({
+        url: `/internal/users/${randomUUID()}?tenantId=${randomUUID()}`,
+        headers: { authorization: `Bearer ${usersToken}` },
+      });
+      return own.statusCode === 200 && internal.statusCode === 404 ? true : undefined;
+    },
+    30_000,
+  );
 }
 
 /**
