@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { OrderEvent } from '../domain/order.ts';
 import { type Executor, jsonValue } from './schema.ts';
 
@@ -122,19 +123,53 @@ export interface Snapshot<S> {
   state: S;
 }
 
-/** The latest snapshot of a stream in shape `schema`; one of another shape is as good as none. */
-export async function latestSnapshot<S>(
+/**
+ * The latest snapshot of a stream in shape `schema` (if any: one of another shape is as good as
+ * none) and the events after it, in one round trip: what loading an aggregate needs.
+ */
+export async function readFromSnapshot<S>(
   db: Executor,
   streamId: string,
   schema: number,
-): Promise<Snapshot<S> | undefined> {
-  const row = await db
-    .selectFrom('order_snapshots')
-    .select(['version', 'state'])
-    .where('stream_id', '=', streamId)
-    .where('schema', '=', schema)
-    .executeTakeFirst();
-  return row ? { version: row.version, state: jsonValue<S>(row.state) } : undefined;
+): Promise<{ snapshot: Snapshot<S> | undefined; events: StoredEvent[] }> {
+  const { rows } = await sql<{
+    part: number;
+    version: number;
+    type: string;
+    data: unknown;
+    metadata: unknown;
+    recorded_at: Date | null;
+    tenant_id: string | null;
+  }>`WITH snap AS (
+      SELECT version, state FROM order_snapshots WHERE stream_id = ${streamId} AND schema = ${schema}
+    )
+    SELECT 0 AS part, version, 'snapshot' AS type, state AS data, NULL::jsonb AS metadata,
+           NULL::timestamptz AS recorded_at, NULL::text AS tenant_id
+      FROM snap
+    UNION ALL
+    SELECT 1, version, type, data, metadata, recorded_at, tenant_id
+      FROM order_events
+     WHERE stream_id = ${streamId} AND version > coalesce((SELECT version FROM snap), 0)
+    ORDER BY part, version`.execute(db);
+  const [first] = rows;
+  const snapshot =
+    first && first.part === 0
+      ? { version: first.version, state: jsonValue<S>(first.data) }
+      : undefined;
+  const events = rows
+    .filter((row) => row.part === 1)
+    .map((row) =>
+      toStoredEvent({
+        stream_id: streamId,
+        version: row.version,
+        tenant_id: row.tenant_id as string,
+        type: row.type,
+        data: row.data,
+        metadata: row.metadata,
+        recorded_at: row.recorded_at as Date,
+      }),
+    );
+  return { snapshot, events };
 }
 
 /** Keeps the newest snapshot only: an older one never replaces a newer. */

@@ -3,7 +3,7 @@ import {
   appendEvents,
   ConcurrencyConflict,
   type EventMetadata,
-  latestSnapshot,
+  readFromSnapshot,
   readStream,
   type StoredEvent,
   saveSnapshot,
@@ -23,13 +23,12 @@ export interface LoadedOrder {
 
 /** The latest snapshot, if any, then the fold of the events after it. */
 export async function loadOrder(db: Executor, orderId: string): Promise<LoadedOrder> {
-  const snapshot = await latestSnapshot<Order>(db, orderId, ORDER_SNAPSHOT_SCHEMA);
-  const later = await readStream(db, orderId, snapshot?.version ?? 0);
+  const { snapshot, events } = await readFromSnapshot<Order>(db, orderId, ORDER_SNAPSHOT_SCHEMA);
   const order = fold(
     snapshot?.state,
-    later.map((stored) => stored.event),
+    events.map((stored) => stored.event),
   );
-  return { order, version: later.at(-1)?.version ?? snapshot?.version ?? 0 };
+  return { order, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
 }
 
 /** The fold of the whole stream, ignoring snapshots: what a snapshot must agree with. */

@@ -1,6 +1,7 @@
 import type { Identity } from '@lattice/platform';
 import { callerKeys } from '../data/idempotency-keys.ts';
 import { tenantCatalog } from '../data/products.ts';
+import type { Executor } from '../data/schema.ts';
 import { OrdersErrors } from '../errors.ts';
 import { CATALOG_CURRENCY } from './catalog.ts';
 import type { OrdersDeps } from './deps.ts';
@@ -94,7 +95,7 @@ export async function placeOrder(
  * limit per line means what it says and the order shows what the client sent.
  */
 async function priceLines(
-  db: Parameters<typeof tenantCatalog>[0],
+  db: Executor,
   tenantId: string,
   items: PlaceOrderRequest['items'],
 ): Promise<OrderLine[]> {
