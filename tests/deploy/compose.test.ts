@@ -3,7 +3,8 @@
 // credentials, signing key), and its environment loads under its own config schema. Compose
 // itself is not run (no Docker engine here): this checks what can be checked without it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -18,6 +19,7 @@ import {
   readCompose,
   runSecretsInit,
   serviceSchema,
+  which,
   yamlFiles,
 } from './support/deploy-files.ts';
 
@@ -169,5 +171,27 @@ describe('compose.yaml', () => {
     );
     for (const name of ['jaeger', 'prometheus', 'grafana'])
       assert.deepEqual(compose.services[name].profiles, ['observability'], name);
+  });
+
+  // Debian's prometheus package brings promtool; CI installs it for the observability tests.
+  const noPromtool =
+    !which('promtool') && !['true', '1'].includes(process.env.CI ?? '')
+      ? 'promtool is not installed (apt-get install -y prometheus)'
+      : false;
+  test("promtool accepts the observability profile's Prometheus config and rules", {
+    skip: noPromtool,
+  }, () => {
+    const dir = join(tmp, 'prometheus');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'prometheus.yml'), compose.configs['prometheus-config'].content);
+    const [alerts] = compose.services.prometheus.volumes
+      .map((volume: string) => volume.split(':'))
+      .filter(([, target]: string[]) => target === '/etc/prometheus/alerts.yml')
+      .map(([source]: string[]) => join(deployDir, source!));
+    copyFileSync(alerts, join(dir, 'alerts.yml'));
+    const output = execFileSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], {
+      encoding: 'utf8',
+    });
+    assert.match(output, /SUCCESS/);
   });
 });

@@ -4,11 +4,13 @@
 // every value accepted by it, and a kustomization listing every manifest. No cluster here:
 // these are the checks that need none.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { baseConfigSchema, loadConfig } from '@lattice/platform';
+import { parseAllDocuments } from 'yaml';
 import {
   catalog,
   credentialTable,
@@ -16,6 +18,7 @@ import {
   kubernetesDir,
   readManifests,
   serviceSchema,
+  which,
   writeSecretFiles,
   type Yaml,
 } from './support/deploy-files.ts';
@@ -192,5 +195,36 @@ describe('kubernetes manifests', () => {
       kustomization.images.map((i: { name: string }) => i.name),
       [image],
     );
+  });
+
+  // kubectl is an optional tool here (no cluster is needed to build a kustomization).
+  test('kubectl kustomize builds everything into the namespace, with the image', {
+    skip: which('kubectl') ? false : 'kubectl is not installed',
+  }, () => {
+    const built = parseAllDocuments(
+      execFileSync('kubectl', ['kustomize', kubernetesDir], { encoding: 'utf8' }),
+    ).map((doc) => doc.toJS());
+    const [kustomization] = ofKind('Kustomization');
+    const listed = manifests.filter(
+      ({ file, doc }) => kustomization.resources.includes(file) && doc,
+    );
+    assert.equal(built.length, listed.length);
+    for (const object of built) {
+      if (object.kind !== 'Namespace')
+        assert.equal(object.metadata.namespace, 'lattice', object.kind);
+      assert.equal(object.metadata.labels['app.kubernetes.io/part-of'], 'lattice', object.kind);
+    }
+    const { newName, newTag, name } = kustomization.images[0];
+    const deployments = built.filter((object) => object.kind === 'Deployment');
+    assert.deepEqual(
+      deployments.map((d) => d.metadata.name).sort(),
+      catalog.map((s) => s.name).sort(),
+    );
+    for (const deployment of deployments)
+      assert.equal(
+        deployment.spec.template.spec.containers[0].image,
+        `${newName ?? name}:${newTag}`,
+        deployment.metadata.name,
+      );
   });
 });

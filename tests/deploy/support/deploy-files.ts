@@ -105,3 +105,14 @@ export function credentialTable(text: string): Map<string, string> {
     }),
   );
 }
+
+/** The path of a command on PATH, or undefined. */
+export function which(command: string): string | undefined {
+  try {
+    return (
+      execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
