@@ -1,5 +1,11 @@
 import cluster from 'node:cluster';
 
+/** The primary's few lines, in the services' JSON log format (pino's levels: 30 info, 50 error). */
+function log(level: 30 | 50, msg: string, fields: Record<string, unknown>): void {
+  const line = { level, time: Date.now(), service: 'gateway', role: 'primary', ...fields, msg };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
 /**
  * One Node process uses one core for JavaScript; a gateway on a multi-core machine runs
  * GATEWAY_WORKERS processes with node:cluster. The primary holds the listening socket and
@@ -18,7 +24,10 @@ export async function runWorkers(count: number, startWorker: () => Promise<void>
   }
   let stopping = false;
   const listening = new Set<number>();
-  cluster.on('listening', (worker) => listening.add(worker.id));
+  cluster.on('listening', (worker, address) => {
+    listening.add(worker.id);
+    log(30, 'gateway worker listening', { worker: worker.process.pid, port: address.port });
+  });
   for (let i = 0; i < count; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     const started = listening.delete(worker.id);
@@ -26,16 +35,18 @@ export async function runWorkers(count: number, startWorker: () => Promise<void>
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0);
       return;
     }
-    // One that never listened failed to start (a bad config): another would fail the same way.
-    if (!started) {
-      process.stderr.write(`gateway worker ${worker.process.pid} failed to start\n`);
-      stop('SIGTERM');
+    // One that exited by itself before it listened failed to start (a bad config): another
+    // would fail the same way. One killed by a signal (the OOM killer, an operator) is replaced.
+    if (!started && signal === null) {
+      log(50, 'gateway worker failed to start; stopping', { worker: worker.process.pid, code });
       process.exitCode = 1;
+      stop('SIGTERM');
       return;
     }
-    process.stderr.write(
-      `gateway worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`,
-    );
+    log(50, 'gateway worker exited; starting another', {
+      worker: worker.process.pid,
+      exit: signal ?? code,
+    });
     cluster.fork();
   });
   function stop(signal: NodeJS.Signals): void {

@@ -52,12 +52,17 @@ describe('GATEWAY_WORKERS', { skip: process.platform !== 'linux' && 'reads /proc
         GATEWAY_HEALTH_CHECK_INTERVAL_MS: '0',
         SHUTDOWN_DRAIN_DELAY_MS: '0',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     gateway.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
+    let stdout = '';
+    gateway.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const listeningLines = () => stdout.match(/"msg":"gateway worker listening"/g)?.length ?? 0;
     t.after(() => {
       if (gateway.exitCode === null) gateway.kill('SIGKILL');
     });
@@ -71,11 +76,8 @@ describe('GATEWAY_WORKERS', { skip: process.platform !== 'linux' && 'reads /proc
       await res.arrayBuffer();
       return res.status;
     };
-    await eventually(
-      'both workers answer',
-      async () => childrenOf(primary).length === 2 && (await get().catch(() => 0)) === 200,
-      30_000,
-    );
+    await eventually('both workers listen', () => listeningLines() === 2, 60_000);
+    assert.equal(await get(), 200);
 
     const workers = childrenOf(primary);
     const statuses = await Promise.all(Array.from({ length: 10 }, get));
@@ -91,7 +93,8 @@ describe('GATEWAY_WORKERS', { skip: process.platform !== 'linux' && 'reads /proc
       },
       30_000,
     );
-    await eventually('the port still answers', async () => (await get().catch(() => 0)) === 200);
+    await eventually('the new worker listens', () => listeningLines() === 3, 60_000);
+    assert.equal(await get(), 200);
 
     gateway.kill('SIGTERM');
     const [code] = (await once(gateway, 'exit')) as [number | null];
