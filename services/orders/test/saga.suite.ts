@@ -158,6 +158,25 @@ export function sagaBehaviours(svc: () => OrdersService): void {
       assert.equal((await getOrder(svc(), user, order.id)).refundedAt, done.refundedAt);
     });
 
+    test('a refund of a confirmed order (an admin refunding in payments) is recorded; it stays confirmed', async () => {
+      const user = await newUser();
+      const order = await placeOrder(svc(), user);
+      const paid = paymentSucceeded({ order, user });
+      await publish(svc(), paid);
+      await orderWhen(svc(), user, order.id, (o) => o.status === 'confirmed');
+      await publish(
+        svc(),
+        paymentRefunded({ order, user, paymentId: paid.data.paymentId }, 'requested_by_admin'),
+      );
+      const refunded = await orderWhen(svc(), user, order.id, (o) => o.refundedAt !== undefined);
+      assert.equal(refunded.status, 'confirmed');
+      assert.deepEqual(await historyTypes(svc(), user, order.id), [
+        'OrderPlaced',
+        'OrderConfirmed',
+        'PaymentRefunded',
+      ]);
+    });
+
     test('a redelivered or duplicated success changes nothing', async () => {
       const user = await newUser();
       const order = await placeOrder(svc(), user);
