@@ -78,6 +78,26 @@ export function streamBehaviours(svc: () => NotificationsService): void {
       assert.ok(!ids.includes(lastSeen));
     });
 
+    test('with more than 100 recipients streaming, each still gets only their own', async (t) => {
+      const users = await Promise.all(Array.from({ length: 102 }, () => newUser(svc())));
+      const streams = await Promise.all(users.map((user) => openStream(svc().baseUrl, user.token)));
+      t.after(() => {
+        for (const stream of streams) stream.close();
+      });
+      await Promise.all(
+        streams.map((stream) => stream.until('open', () => stream.comments.includes('connected'))),
+      );
+      const [first, last] = [users[0]!, users[101]!];
+      await svc().bus.publish([events.orderConfirmed(first), events.orderConfirmed(last)]);
+      await streams[0]!.until("the first user's order", () => streams[0]!.events.length === 1);
+      await streams[101]!.until("the last user's order", () => streams[101]!.events.length === 1);
+      // A scan after both were delivered reaches every stream: nobody else got anything.
+      await svc().bus.publish([events.orderConfirmed(first)]);
+      await streams[0]!.until('a second one', () => streams[0]!.events.length === 2);
+      for (const stream of streams.slice(1, 101)) assert.equal(stream.events.length, 0);
+      assert.equal(streams[101]!.events.length, 1);
+    });
+
     test('without a token the stream is a 401 problem, not a stream', async () => {
       const response = await call(svc(), 'GET', '/stream');
       assert.equal(response.statusCode, 401);
