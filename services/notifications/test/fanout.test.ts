@@ -103,4 +103,8 @@ test('two instances on one PostgreSQL database: a notification published by one 
   ]);
   assert.equal(await sentInApp(streams), 0, 'the stream-only instance published nothing');
   assert.equal(await sentInApp(processor), 2);
+
+  // A stream never ends by itself: shutting the instance down ends it instead of waiting on it.
+  await streams.close();
+  await stream.until('the stream ended by the shutdown', () => stream.ended);
 });
