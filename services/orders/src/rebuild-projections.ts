@@ -1,6 +1,6 @@
-// `node services/orders/src/rebuild-projections.ts` (or `npm run rebuild-projections -w
-// @lattice/orders`): empties the read models (order_detail, order_list) and rebuilds them from
-// the event store, in one transaction: readers see the old models until the new ones commit.
+// `node services/orders/src/rebuild-projections.ts`, from the repository root: empties the read
+// models (order_detail, order_list) and rebuilds them from the event store, in one transaction:
+// readers see the old models until the new ones commit.
 // Uses the service's own configuration (LATTICE_MODE, DATA_DIR, POSTGRES_URL/DATABASE_URL).
 // In embedded mode stop the platform first: one PGlite data directory has one process at a time.
 // Exit codes: 0 rebuilt, 1 failed (bad configuration included).
