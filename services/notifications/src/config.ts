@@ -1,11 +1,15 @@
+import { secret } from '@lattice/platform';
 import { Type } from 'typebox';
 
 export const notificationsConfig = Type.Object({
-  SMTP_URL: Type.String({
-    default: '',
-    description:
-      'SMTP server for emails, e.g. smtp://user:pass@mail:587 or smtps://…; empty: emails go to the dev mailbox (GET /api/v1/notifications/dev-mailbox)',
-  }),
+  // It may carry the SMTP password: redacted in logs, and readable from SMTP_URL_FILE.
+  SMTP_URL: secret(
+    Type.String({
+      default: '',
+      description:
+        'SMTP server for emails, e.g. smtp://user:pass@mail:587 or smtps://…; empty: emails go to the dev mailbox (GET /api/v1/notifications/dev-mailbox)',
+    }),
+  ),
   SMTP_FROM: Type.String({
     default: 'Lattice <no-reply@lattice.local>',
     description: 'From address of notification emails',
