@@ -70,7 +70,7 @@ describe('the event contract registry', () => {
         'lattice.users.user.deleted.v1',
       ],
     );
-    assert.deepEqual(rows[0]?.consumers, ['users', 'analytics']);
+    assert.deepEqual(rows[0]?.consumers, ['users', 'notifications', 'analytics']);
     const table = catalogMarkdown(rows).trimEnd().split('\n');
     assert.equal(table.length, rows.length + 2);
     assert.match(

@@ -15,7 +15,7 @@ export const authContracts = [
     type: 'lattice.auth.user.registered.v1',
     schema: UserRegisteredV1,
     producer: 'auth',
-    consumers: ['users', 'analytics'],
+    consumers: ['users', 'notifications', 'analytics'],
     description: 'A user registered (or accepted an invitation) and can now sign in.',
     examples: [
       {

@@ -112,7 +112,7 @@ export const ordersContracts = [
     type: 'lattice.orders.order.refund-requested.v1',
     schema: OrderRefundRequestedV1,
     producer: 'orders',
-    consumers: ['payments'],
+    consumers: ['payments', 'analytics'],
     description:
       'A paid order must be refunded (cancelled after payment, or paid after it was cancelled).',
     examples: [{ ...example, paymentId: 'p1', reason: 'payment_timeout' }],

@@ -50,7 +50,7 @@ export const todosContracts = [
     type: 'lattice.todos.todo.deleted.v1',
     schema: TodoDeletedV1,
     producer: 'todos',
-    consumers: ['analytics'],
+    consumers: ['notifications', 'analytics'],
     description: 'A todo was deleted, by its owner or an administrator.',
     examples: [{ todoId: 'td1', tenantId: 't1', ownerId: 'u1', deletedBy: 'u1' }],
   }),
