@@ -75,7 +75,7 @@ describe('the event contract registry', () => {
     assert.equal(table.length, rows.length + 2);
     assert.match(
       table[2]!,
-      /^\| `lattice\.auth\.user\.registered\.v1` \| 1 \| auth \| users, analytics \| /,
+      /^\| `lattice\.auth\.user\.registered\.v1` \| 1 \| auth \| users, notifications, analytics \| /,
     );
   });
 });
