@@ -14,8 +14,16 @@ import {
   startEmbedded,
 } from '@lattice/platform';
 import { outboxRows } from '@lattice/platform/testing';
-import { register, uniqueEmail } from './support/commerce.ts';
+import {
+  firstSku,
+  orderUntil,
+  placeOrder,
+  register,
+  settled,
+  uniqueEmail,
+} from './support/commerce.ts';
 import * as stories from './support/commerce-scenarios.ts';
+import { openEventStream } from './support/event-stream.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // Away from the defaults and the other e2e files, below Linux's ephemeral port range.
@@ -93,6 +101,44 @@ describe('commerce saga, embedded mode', { timeout: 300_000 }, () => {
     stories.paymentTimeout(world, PAYMENT_TIMEOUT_MS));
   test('provider down: orders cancelled, circuit opens, and closes when it is back', () =>
     stories.providerDown(world, BREAKER_FAILURES));
+  test('the confirmation reaches the customer live over SSE through the gateway, and Last-Event-ID resumes', async () => {
+    const url = `${world.gateway}/api/v1/notifications/stream`;
+    const auth = { authorization: `Bearer ${world.customer.token}` };
+    const stream = await openEventStream(url, auth);
+    try {
+      assert.equal(stream.status, 200);
+      assert.match(stream.contentType, /^text\/event-stream/);
+      const sku = await firstSku(world.gateway, world.customer);
+      const placed = await placeOrder(world.gateway, world.customer, sku, 'pm_card_ok');
+      world.placed.push(placed.id);
+      await orderUntil(world.gateway, world.customer, placed.id, settled);
+      const confirmed = await stream.next((e) => e.data.includes('"order_confirmed"'));
+      assert.ok(confirmed.id, 'each event carries its id for resuming');
+      stream.close();
+
+      // While disconnected, another order is cancelled; resuming from the last id seen
+      // delivers it, and nothing from before that id again.
+      const declined = await placeOrder(world.gateway, world.customer, sku, 'pm_card_declined');
+      world.placed.push(declined.id);
+      await orderUntil(world.gateway, world.customer, declined.id, settled);
+      const resumed = await openEventStream(url, { ...auth, 'last-event-id': confirmed.id! });
+      try {
+        const seen: (string | undefined)[] = [];
+        await resumed.next((e) => {
+          seen.push(e.id);
+          return e.data.includes('"order_cancelled"');
+        });
+        assert.ok(
+          !seen.includes(confirmed.id),
+          'the event before the resume point is not replayed',
+        );
+      } finally {
+        resumed.close();
+      }
+    } finally {
+      stream.close();
+    }
+  });
   test('charges equal confirmed plus refunded orders, nothing left pending', () =>
     stories.moneyAddsUp(world));
 });
