@@ -141,4 +141,5 @@ describe('commerce saga, embedded mode', { timeout: 300_000 }, () => {
   });
   test('charges equal confirmed plus refunded orders, nothing left pending', () =>
     stories.moneyAddsUp(world));
+  test("the tenant admin's analytics agree with the orders", () => stories.analyticsAgree(world));
 });

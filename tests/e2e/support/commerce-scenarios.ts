@@ -227,3 +227,64 @@ export async function moneyAddsUp(world: CommerceWorld): Promise<void> {
   }
   assert.equal(charged, expected);
 }
+
+interface Summary {
+  signups: number;
+  ordersConfirmed: number;
+  ordersCancelled: number;
+  revenue: { currency: string; ordersConfirmed: number; revenueCents: number }[];
+}
+
+/**
+ * The tenant admin's analytics agree with the orders themselves: confirmed and cancelled counts
+ * and revenue, as the events reached the analytics service.
+ */
+export async function analyticsAgree(world: CommerceWorld): Promise<void> {
+  const orders: OrderView[] = [];
+  for (const id of world.placed) {
+    orders.push(await orderUntil(world.gateway, world.customer, id, settled, 60_000));
+  }
+  const confirmed = orders.filter((o) => o.status === 'confirmed');
+  // Confirmed at some point: still confirmed, or cancelled by the customer afterwards (a late
+  // payment for an order that had timed out is refunded without the order being confirmed).
+  const confirmedEver = orders.filter(
+    (o) => o.status === 'confirmed' || o.cancellationReason === 'cancelled_by_customer',
+  );
+  const expected = {
+    signups: 1,
+    ordersConfirmed: confirmedEver.length,
+    ordersCancelled: orders.filter((o) => o.status === 'cancelled').length,
+  };
+  const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
+  const to = new Date(Date.now() + 3_600_000).toISOString();
+  let summary: Summary | undefined;
+  const deadline = Date.now() + 30_000;
+  // The read model follows the events a moment later.
+  for (;;) {
+    const reply = await call<Summary>(
+      world.gateway,
+      'GET',
+      `/api/v1/analytics/summary?from=${from}&to=${to}`,
+      { token: world.customer.token },
+    );
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    summary = reply.body;
+    const now = {
+      signups: summary.signups,
+      ordersConfirmed: summary.ordersConfirmed,
+      ordersCancelled: summary.ordersCancelled,
+    };
+    if (JSON.stringify(now) === JSON.stringify(expected) || Date.now() > deadline) {
+      assert.deepEqual(now, expected);
+      break;
+    }
+    await delay(250);
+  }
+  // Revenue counts every confirmation, including orders refunded later.
+  const revenue = summary.revenue.find((r) => r.currency === 'EUR');
+  assert.equal(
+    revenue?.revenueCents ?? 0,
+    confirmedEver.reduce((sum, o) => sum + o.totalCents, 0),
+  );
+  assert.ok(confirmed.length > 0);
+}
