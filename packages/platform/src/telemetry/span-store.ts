@@ -81,7 +81,9 @@ export function toStoredSpan(span: ReadableSpan): StoredSpan {
 export class SpanStore implements SpanProcessor {
   #capacity: number;
   // Insertion order is arrival order of each trace's first span: the oldest is evicted first.
-  readonly #traces = new Map<string, StoredSpan[]>();
+  // The SDK's finished spans are kept as they are and converted only when read: ending a span
+  // is on every request's path, reading the store is rare.
+  readonly #traces = new Map<string, ReadableSpan[]>();
   readonly #listeners = new Set<(span: StoredSpan) => void>();
 
   constructor(capacity: number) {
@@ -100,20 +102,22 @@ export class SpanStore implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.#capacity === 0 && this.#listeners.size === 0) return;
-    const stored = toStoredSpan(span);
-    for (const listener of this.#listeners) listener(stored);
+    if (this.#listeners.size > 0) {
+      const stored = toStoredSpan(span);
+      for (const listener of this.#listeners) listener(stored);
+    }
     if (this.#capacity === 0) return;
-    let spans = this.#traces.get(stored.traceId);
+    const { traceId } = span.spanContext();
+    let spans = this.#traces.get(traceId);
     if (!spans) {
       spans = [];
-      this.#traces.set(stored.traceId, spans);
+      this.#traces.set(traceId, spans);
       while (this.#traces.size > this.#capacity) {
         const oldest = this.#traces.keys().next().value as string;
         this.#traces.delete(oldest);
       }
     }
-    if (spans.length < MAX_SPANS_PER_TRACE) spans.push(stored);
+    if (spans.length < MAX_SPANS_PER_TRACE) spans.push(span);
   }
 
   /** Every span that ends from now on, until the returned function is called. */
@@ -123,18 +127,17 @@ export class SpanStore implements SpanProcessor {
   }
 
   spans(traceId: string): StoredSpan[] {
-    return [...(this.#traces.get(traceId) ?? [])];
+    return (this.#traces.get(traceId) ?? []).map(toStoredSpan);
   }
 
   /** Most recent first. */
   list(limit = 50): TraceSummary[] {
     const ids = [...this.#traces.keys()].reverse().slice(0, limit);
-    return ids.map((id) => summarise(id, this.#traces.get(id) ?? []));
+    return ids.map((id) => summarise(id, this.spans(id)));
   }
 
   tree(traceId: string): SpanTreeNode[] | undefined {
-    const spans = this.#traces.get(traceId);
-    return spans ? spanTree(spans) : undefined;
+    return this.#traces.has(traceId) ? spanTree(this.spans(traceId)) : undefined;
   }
 
   clear(): void {
