@@ -25,6 +25,12 @@ const settings = {
   rounds: positive('BENCH_OVERHEAD_ROUNDS', 3),
   connections: positive('BENCH_OVERHEAD_CONNECTIONS', 32),
 };
+const onParts = (process.env.BENCH_OVERHEAD_ON || 'tracing,metrics')
+  .split(',')
+  .map((p) => p.trim());
+for (const part of onParts)
+  if (part !== 'tracing' && part !== 'metrics')
+    throw new Error(`BENCH_OVERHEAD_ON lists ${JSON.stringify(part)}: tracing and/or metrics`);
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
 if (spawnSync('wrk', ['-v'], { stdio: 'ignore' }).error) {
@@ -132,8 +138,13 @@ const median = (values: number[]) => {
 
 const variants: Variant[] = [
   {
-    label: 'tracing + metrics on',
-    env: { TRACING_ENABLED: 'true', METRICS_ENABLED: 'true', OTEL_TRACES_SAMPLER_ARG: '1' },
+    label: `${onParts.join(' + ')} on`,
+    // BENCH_OVERHEAD_ON=tracing or =metrics measures one of the two alone against both off.
+    env: {
+      TRACING_ENABLED: String(onParts.includes('tracing')),
+      METRICS_ENABLED: String(onParts.includes('metrics')),
+      OTEL_TRACES_SAMPLER_ARG: '1',
+    },
     results: [],
   },
   {
