@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { sameTrace } from '@lattice/platform/testing';
 import { sql } from 'kysely';
 import {
   databases,
@@ -97,8 +98,13 @@ for (const { kind, skip } of databases) {
       const { user } = response.json();
       const event = await watch.about(user.id);
       await watch.stop();
-      const { id, time, ...rest } = event;
+      const { id, time, traceparent: carried, ...rest } = event;
       assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/, 'a UUIDv7');
+      assert.match(
+        carried ?? '',
+        sameTrace(traceparent),
+        'the event continues the request’s trace',
+      );
       const row = await svc()
         .context.db.db.selectFrom('users')
         .select('created_at')
@@ -111,7 +117,6 @@ for (const { kind, skip } of databases) {
         type: 'lattice.auth.user.registered.v1',
         subject: user.id,
         tenantid: user.tenantId,
-        traceparent,
         datacontenttype: 'application/json',
         dataschema: 'urn:lattice:schema:lattice.auth.user.registered.v1',
         data: {

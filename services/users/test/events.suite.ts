@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type CloudEvent, consumerGroup } from '@lattice/platform';
+import { sameTrace } from '@lattice/platform/testing';
 import { sql } from 'kysely';
 import { MalformedEventError } from '../src/events/user-registered.ts';
 import {
@@ -153,8 +154,13 @@ export function eventBehaviours(svc: () => UsersService): void {
 
       const published = await watch.about(user.userId);
       await watch.stop();
-      const { id, time, ...event } = published;
+      const { id, time, traceparent: carried, ...event } = published;
       assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/, 'a UUIDv7');
+      assert.match(
+        carried ?? '',
+        sameTrace(traceparent),
+        'the event continues the request’s trace',
+      );
       const row = await profileRows(svc(), user.userId);
       assert.equal(time, row[0]?.deleted_at?.toISOString(), 'time is the deletion time');
       assert.deepEqual(event, {
@@ -163,7 +169,6 @@ export function eventBehaviours(svc: () => UsersService): void {
         type: 'lattice.users.user.deleted.v1',
         subject: user.userId,
         tenantid: admin.tenantId,
-        traceparent,
         datacontenttype: 'application/json',
         dataschema: 'urn:lattice:schema:lattice.users.user.deleted.v1',
         data: { userId: user.userId, tenantId: admin.tenantId, deletedBy: admin.userId },

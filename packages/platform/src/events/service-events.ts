@@ -7,6 +7,7 @@ import { subjectOfType } from '../bus/subjects.ts';
 import type { Database } from '../db/database.ts';
 import { enqueue } from '../outbox/enqueue.ts';
 import { batchingInbox } from '../outbox/inbox-batch.ts';
+import { inEventContext } from '../telemetry/traced-bus.ts';
 
 const DEFAULT_CONSUMER_CONCURRENCY = 32;
 
@@ -94,7 +95,8 @@ export class ServiceEventsImpl implements ServiceEvents {
         const apply = batchingInbox(
           database,
           group,
-          (event: CloudEvent, trx) => spec.handler(event, trx),
+          // In a batch, each handler runs in its own event's trace, not the first event's.
+          (event: CloudEvent, trx) => inEventContext(event, () => spec.handler(event, trx)),
           spec.handleBatch ? { effectMany: (events, trx) => spec.handleBatch!(events, trx) } : {},
         );
         return bus.subscribe({

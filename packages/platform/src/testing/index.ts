@@ -30,4 +30,5 @@ export {
   isDescendant,
   newTraceparent,
   type SpanExpectation,
+  sameTrace,
 } from './traces.ts';

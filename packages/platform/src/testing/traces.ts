@@ -8,6 +8,15 @@ export function newTraceparent(): { traceId: string; traceparent: string } {
   return { traceId, traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
 }
 
+/**
+ * Matches a traceparent in the same trace as `traceparent`, from any span of it: what an event
+ * recorded while handling a request carries (the handler's span, a child of the caller's).
+ */
+export function sameTrace(traceparent: string): RegExp {
+  const [, traceId, , flags] = traceparent.split('-');
+  return new RegExp(`^00-${traceId}-[0-9a-f]{16}-${flags}$`);
+}
+
 /** What one expected span must match; every given field must match. */
 export interface SpanExpectation {
   service?: string;
