@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type CloudEvent, JetStreamBus } from '@lattice/platform';
-import { needs, testPostgresUrl } from '@lattice/platform/testing';
+import { needs, newTraceparent, testPostgresUrl } from '@lattice/platform/testing';
 import pg from 'pg';
 import {
   chargesFor,
@@ -19,6 +19,8 @@ import {
 } from './support/commerce.ts';
 import * as stories from './support/commerce-scenarios.ts';
 import { type DistributedPlatform, startDistributed } from './support/distributed-platform.ts';
+import { expectOrderTrace } from './support/order-trace.ts';
+import { type OtlpReceiver, startOtlpReceiver } from './support/otlp-receiver.ts';
 
 // Ports away from the defaults, so a developer's running system does not collide.
 const PORT_OFFSET = 10_000;
@@ -40,8 +42,10 @@ describe('commerce saga, distributed mode', { skip, timeout: 600_000 }, () => {
   let bus: JetStreamBus;
   let ordersDb: pg.Client;
   let world: stories.CommerceWorld;
+  let otlp: OtlpReceiver;
 
   before(async () => {
+    otlp = await startOtlpReceiver();
     platform = await startDistributed({
       portOffset: PORT_OFFSET,
       env: {
@@ -56,6 +60,8 @@ describe('commerce saga, distributed mode', { skip, timeout: 600_000 }, () => {
         // Above one call with its retries; short, so a killed instance's claims are taken over soon.
         PAYMENTS_LEASE_MS: '30000',
         WORKER_SCHEDULE_ORDER_PAYMENT_TIMEOUTS: 'off',
+        // Every process exports its spans to the test's receiver.
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
       },
     });
     bus = await JetStreamBus.connect({ servers: NATS_URL, name: 'commerce-e2e' });
@@ -84,6 +90,25 @@ describe('commerce saga, distributed mode', { skip, timeout: 600_000 }, () => {
     await ordersDb?.end();
     await bus?.close();
     await platform?.stop();
+    await otlp?.close();
+  });
+
+  test('one order is ONE trace across the processes: gateway to notifications, exported over OTLP', async () => {
+    const { traceId, traceparent } = newTraceparent();
+    const sku = await firstSku(world.gateway, world.customer);
+    const response = await fetch(`${world.gateway}/api/v1/orders`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${world.customer.token}`,
+        'content-type': 'application/json',
+        'idempotency-key': crypto.randomUUID(),
+        traceparent,
+      },
+      body: JSON.stringify({ items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_ok' }),
+    });
+    assert.equal(response.status, 201);
+    world.placed.push(((await response.json()) as { id: string }).id);
+    await expectOrderTrace(() => otlp.spans(traceId), 60_000);
   });
 
   test('happy path: confirmed with one succeeded payment and one charge', () =>

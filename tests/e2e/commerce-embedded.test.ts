@@ -11,9 +11,10 @@ import {
   type EmbeddedPlatform,
   portVariable,
   readServiceCatalog,
+  spanStore,
   startEmbedded,
 } from '@lattice/platform';
-import { outboxRows } from '@lattice/platform/testing';
+import { newTraceparent, outboxRows } from '@lattice/platform/testing';
 import {
   firstSku,
   orderUntil,
@@ -24,6 +25,7 @@ import {
 } from './support/commerce.ts';
 import * as stories from './support/commerce-scenarios.ts';
 import { openEventStream } from './support/event-stream.ts';
+import { expectOrderTrace } from './support/order-trace.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 // Away from the defaults and the other e2e files, below Linux's ephemeral port range.
@@ -138,6 +140,23 @@ describe('commerce saga, embedded mode', { timeout: 300_000 }, () => {
     } finally {
       stream.close();
     }
+  });
+  test('one order is ONE trace: gateway, orders, relay, bus, payments, provider, saga, notifications', async () => {
+    const { traceId, traceparent } = newTraceparent();
+    const sku = await firstSku(world.gateway, world.customer);
+    const response = await fetch(`${world.gateway}/api/v1/orders`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${world.customer.token}`,
+        'content-type': 'application/json',
+        'idempotency-key': crypto.randomUUID(),
+        traceparent,
+      },
+      body: JSON.stringify({ items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_ok' }),
+    });
+    assert.equal(response.status, 201);
+    world.placed.push(((await response.json()) as { id: string }).id);
+    await expectOrderTrace(() => spanStore().spans(traceId), 30_000);
   });
   test('charges equal confirmed plus refunded orders, nothing left pending', () =>
     stories.moneyAddsUp(world));

@@ -37,7 +37,7 @@ export function paymentsService(
       'Charges orders and refunds them through the payment provider, never twice; payments by order',
     config: paymentsConfig,
     migrations: new URL('../migrations/', import.meta.url),
-    async routes(app, { config, db, events, discovery, auth, log, metrics, onClose }) {
+    async routes(app, { config, db, events, discovery, auth, log, metrics, tracing, onClose }) {
       const provider = sandboxProvider({
         baseUrl: providerUrl(config, discovery),
         apiKey: config.PAYMENTS_PROVIDER_API_KEY,
@@ -68,6 +68,7 @@ export function paymentsService(
         events,
         provider,
         metrics: measures,
+        tracing,
         log,
         workChannel: `${db.schema}_payment_work`,
         leaseMs: config.PAYMENTS_LEASE_MS,

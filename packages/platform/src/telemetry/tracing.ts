@@ -1,4 +1,12 @@
-import { type Span, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -166,6 +174,17 @@ export interface ServiceTracing {
     work: (span: Span) => Promise<T> | T,
     attributes?: Record<string, string | number | boolean>,
   ): Promise<T>;
+  /**
+   * Like `span`, but a child of a stored W3C `traceparent` instead of the active span: for work
+   * picked up later by a background loop (a payment charged by a runner after the event that
+   * asked for it), so it stays in the trace of the request that started it.
+   */
+  resume<T>(
+    traceparent: string | null | undefined,
+    name: string,
+    work: (span: Span) => Promise<T> | T,
+    attributes?: Record<string, string | number | boolean>,
+  ): Promise<T>;
 }
 
 export function serviceTracing(
@@ -178,6 +197,8 @@ export function serviceTracing(
       enabled: false,
       tracer: noopTracer,
       span: (name, work, attributes) => withSpan(noopTracer, name, work, attributes),
+      resume: (_traceparent, name, work, attributes) =>
+        withSpan(noopTracer, name, work, attributes),
     };
   }
   processTracing.register();
@@ -189,6 +210,11 @@ export function serviceTracing(
     enabled: true,
     tracer,
     span: (name, work, attributes) => withSpan(tracer, name, work, attributes),
+    resume: (traceparent, name, work, attributes) =>
+      context.with(
+        traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT,
+        () => withSpan(tracer, name, work, attributes),
+      ),
   };
 }
 

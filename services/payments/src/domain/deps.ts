@@ -1,4 +1,4 @@
-import type { Database, ServiceEvents } from '@lattice/platform';
+import type { Database, ServiceEvents, ServiceTracing } from '@lattice/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentRow } from '../data/payments.ts';
 import type { PaymentsDb } from '../data/schema.ts';
@@ -20,6 +20,8 @@ export interface PaymentsDeps {
   events: ServiceEvents<PaymentsDb>;
   provider: PaymentProvider;
   metrics: PaymentMetrics;
+  /** The runner's provider calls are spans in the trace of the order that asked for them. */
+  tracing: ServiceTracing;
   log: FastifyBaseLogger;
   /** NOTIFY channel that wakes the runners when work is committed. */
   workChannel: string;

@@ -87,11 +87,15 @@ export class PaymentRunner {
   }
 
   async #act(payment: PaymentRow): Promise<void> {
-    if (payment.status === 'pending') return chargePayment(this.#deps, payment);
+    const { tracing } = this.#deps;
+    const step = (name: string, work: () => Promise<void>) =>
+      tracing.resume(payment.traceparent, name, work, { 'payment.id': payment.id });
+    if (payment.status === 'pending')
+      return step('payment.charge', () => chargePayment(this.#deps, payment));
     if (payment.status === 'succeeded' && payment.refund_reason !== null)
-      return refundPayment(this.#deps, payment);
+      return step('payment.refund', () => refundPayment(this.#deps, payment));
     if (payment.status === 'failed' && payment.failure_reason === 'payment_unavailable')
-      return reconcilePayment(this.#deps, payment);
+      return step('payment.reconcile', () => reconcilePayment(this.#deps, payment));
     // Nothing left to do (settled meanwhile): stop being due.
     await paymentLedger(this.#deps.database.db).update(payment.id, { next_action_at: null });
   }
