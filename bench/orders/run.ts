@@ -10,6 +10,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { firstSku, register } from '../../tests/e2e/support/commerce.ts';
 import { startDistributed } from '../../tests/e2e/support/distributed-platform.ts';
+import { cpuSnapshot, cpuSpent } from './cpu-split.ts';
 import { pgbench } from './pgbench.ts';
 
 function positive(name: string, fallback: number): number {
@@ -138,10 +139,12 @@ try {
   }
 
   await settle(await place(settings.warmup));
+  const cpuBefore = cpuSnapshot(platform.catalog);
   const firstSent = performance.now();
   const ids = await place(settings.orders);
   const placedIn = performance.now() - firstSent;
   await settle(ids);
+  const cpu = cpuSpent(cpuBefore, cpuSnapshot(platform.catalog));
   const confirmed = ids.filter((id) => confirmedAt.has(id));
   const lastConfirmed = Math.max(...confirmed.map((id) => confirmedAt.get(id)!));
   const elapsed = lastConfirmed - firstSent;
@@ -188,9 +191,32 @@ try {
     `pgbench -N (${ceiling.clients} clients, ${ceiling.seconds} s, same PostgreSQL): ${ceiling.tps.toFixed(0)} tps`,
   );
   out(`ratio orders/s to pgbench tps: ${((throughput / ceiling.tps) * 100).toFixed(1)}%`);
+  if (cpu.length > 0) {
+    const total = cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
+    out(
+      `CPU while placing and confirming: ${total.toFixed(1)} s in ${(elapsed / 1000).toFixed(1)} s on ${availableParallelism()} cores, ${((total * 1000) / confirmed.length).toFixed(1)} ms per order:`,
+    );
+    for (const [name, seconds] of cpu.filter(([, seconds]) => seconds > 0)) {
+      out(
+        `  ${name.padEnd(16)} ${seconds.toFixed(1).padStart(6)} s  ${((seconds / total) * 100).toFixed(0).padStart(3)}%  ${((seconds * 1000) / confirmed.length).toFixed(1).padStart(5)} ms/order`,
+      );
+    }
+  }
   out(
     `target >= 300 orders/s with zero lost: ${throughput >= 300 && confirmed.length === ids.length ? 'met' : 'NOT met'}`,
   );
+  if (refused.size > 0) {
+    // Why, in the services' words (LOG_LEVEL=error: only failures are logged).
+    const errors = new Map<string, number>();
+    for (const line of platform.output().split('\n')) {
+      const message = /"msg":"([^"]*)"/.exec(line)?.[1];
+      if (message && /"level":(50|60)/.test(line))
+        errors.set(message, (errors.get(message) ?? 0) + 1);
+    }
+    for (const [message, count] of [...errors].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
+      out(`  logged ${count}x: ${message}`);
+    }
+  }
   if (confirmed.length !== ids.length || (byStatus.pending ?? 0) > 0) process.exitCode = 1;
 } catch (error) {
   await cleanup();
