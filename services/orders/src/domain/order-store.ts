@@ -63,8 +63,8 @@ export interface OrderCommand {
 /**
  * Runs a command on one order inside `trx`: load, decide, append at the version read, then
  * project the events, record their integration events (the outbox) and snapshot the state,
- * all in the caller's transaction. The writes run under a savepoint; when another writer
- * appended first (ConcurrencyConflict), they are undone and the command is loaded and decided
+ * all in the caller's transaction. Several events are appended under a savepoint; when another
+ * writer appended first (ConcurrencyConflict), the writes are undone and the command is loaded and decided
  * again on the fresh state, at most `commandMaxAttempts` times. Read committed lets the retry
  * see the competing writer's events. A command that decides nothing writes nothing (no
  * savepoint either: the redelivered and stale events of the saga cost two reads).
@@ -82,14 +82,21 @@ export async function executeOrderCommand(
     const decided = await command.decide(loaded.order);
     if (decided.length === 0) return { order: loaded.order, appended: [] };
 
-    await sql`SAVEPOINT order_command`.execute(trx);
+    // The savepoint only undoes a partial append: a conflict is the append's first write
+    // (ON CONFLICT DO NOTHING, so the transaction stays usable), and any other error fails
+    // the caller's whole transaction. One event is appended whole or not at all, so it needs
+    // none: two round trips less on every placement and saga step.
+    const guarded = decided.length > 1;
+    if (guarded) await sql`SAVEPOINT order_command`.execute(trx);
     try {
       const result = await persist(deps, trx, command, loaded, decided);
-      await sql`RELEASE SAVEPOINT order_command`.execute(trx);
+      if (guarded) await sql`RELEASE SAVEPOINT order_command`.execute(trx);
       return result;
     } catch (error) {
-      await sql`ROLLBACK TO SAVEPOINT order_command`.execute(trx);
-      await sql`RELEASE SAVEPOINT order_command`.execute(trx);
+      if (guarded) {
+        await sql`ROLLBACK TO SAVEPOINT order_command`.execute(trx);
+        await sql`RELEASE SAVEPOINT order_command`.execute(trx);
+      }
       if (!(error instanceof ConcurrencyConflict)) throw error;
       if (attempt >= deps.commandMaxAttempts) {
         throw OrdersErrors.concurrentChange(
