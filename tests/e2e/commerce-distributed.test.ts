@@ -93,6 +93,8 @@ describe('commerce saga, distributed mode', { skip, timeout: 600_000 }, () => {
     await otlp?.close();
   });
 
+  test('happy path: confirmed with one succeeded payment and one charge', () =>
+    stories.happyPath(world));
   test('one order is ONE trace across the processes: gateway to notifications, exported over OTLP', async () => {
     const { traceId, traceparent } = newTraceparent();
     const sku = await firstSku(world.gateway, world.customer);
@@ -110,9 +112,6 @@ describe('commerce saga, distributed mode', { skip, timeout: 600_000 }, () => {
     world.placed.push(((await response.json()) as { id: string }).id);
     await expectOrderTrace(() => otlp.spans(traceId), 60_000);
   });
-
-  test('happy path: confirmed with one succeeded payment and one charge', () =>
-    stories.happyPath(world));
   test('create is idempotent by key; another body under the key is 422; no key is 400', () =>
     stories.idempotentCreate(world));
   test('declined and insufficient funds: cancelled with the reason, nothing charged', () =>
