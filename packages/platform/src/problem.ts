@@ -69,6 +69,8 @@ function frameworkClientError(error: FastifyError): AppError {
   return PlatformErrors.badRequest(error.message);
 }
 
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
   const fastifyError = error as FastifyError;
@@ -76,6 +78,13 @@ export function toAppError(error: unknown): AppError {
   const status = fastifyError?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500)
     return frameworkClientError(fastifyError);
+  // pg-pool's wait for a free connection ran out: the service is overloaded, not broken, and
+  // the same request may well succeed a moment later.
+  if (error instanceof Error && error.message === POOL_TIMEOUT_MESSAGE) {
+    return PlatformErrors.unavailable('The database is busy; retry shortly', {
+      headers: { 'retry-after': '1' },
+    });
+  }
   return PlatformErrors.internal(
     'An unexpected error occurred; quote the traceId when reporting it',
   );

@@ -153,3 +153,30 @@ describe('problem+json errors', () => {
     assert.notEqual(a!.json().traceId, b!.json().traceId);
   });
 });
+
+test('a request that waited out the pool for a database connection answers 503 with Retry-After, not 500', {
+  skip: needs('postgres'),
+}, async () => {
+  const { default: pg } = await import('pg');
+  const { toAppError } = await import('../src/problem.ts');
+  const { testPostgresUrl } = await import('../src/testing/index.ts');
+  const pool = new pg.Pool({
+    connectionString: testPostgresUrl(),
+    max: 1,
+    connectionTimeoutMillis: 100,
+  });
+  const held = await pool.connect();
+  try {
+    const waited = await pool.connect().then(
+      () => assert.fail('a second connection was handed out'),
+      (error: unknown) => error,
+    );
+    const problem = toAppError(waited);
+    assert.equal(problem.status, 503);
+    assert.equal(problem.code, 'UNAVAILABLE');
+    assert.equal(problem.headers?.['retry-after'], '1');
+  } finally {
+    held.release();
+    await pool.end();
+  }
+});
