@@ -4,22 +4,13 @@
 // Target (event-backbone issue): the full path reaches ≥ 30% of the raw loop's throughput.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { testPostgresUrl } from '@lattice/platform/testing';
+import { positive } from '../support/env.ts';
 import { type FullResult, openFull } from './full.ts';
 import { openRaw, type RawResult } from './raw.ts';
 import { runStages } from './stages.ts';
 import { Cleanup, type Latency, ms, rate, runSuffix } from './stats.ts';
 
 const TARGET = 0.3;
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
 
 const settings = {
   count: positive('BENCH_EVENTS_N', 5_000),

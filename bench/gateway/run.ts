@@ -21,17 +21,9 @@ import {
   testTokenIssuer,
 } from '@lattice/platform/testing';
 import { service as todosService } from '../../services/todos/src/app.ts';
+import { positive } from '../support/env.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  return value;
-}
 
 const settings = {
   seconds: positive('BENCH_GATEWAY_SECONDS', 10),

@@ -10,18 +10,9 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { firstSku, register } from '../../tests/e2e/support/commerce.ts';
 import { startDistributed } from '../../tests/e2e/support/distributed-platform.ts';
+import { positive } from '../support/env.ts';
 import { cpuSnapshot, cpuSpent } from './cpu-split.ts';
 import { pgbench } from './pgbench.ts';
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
 
 const settings = {
   orders: positive('BENCH_ORDERS_N', 2_000),

@@ -10,15 +10,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { testTokenIssuer } from '@lattice/platform/testing';
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  return value;
-}
+import { positive } from '../support/env.ts';
 
 const settings = {
   seconds: positive('BENCH_OVERHEAD_SECONDS', 8),

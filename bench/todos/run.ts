@@ -10,18 +10,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { portVariable, readServiceCatalog } from '@lattice/platform';
 import { Pool } from 'undici';
+import { positive } from '../support/env.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function positive(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
 
 const settings = {
   seconds: positive('BENCH_TODOS_SECONDS', 5),
