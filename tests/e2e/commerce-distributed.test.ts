@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type CloudEvent, JetStreamBus } from '@lattice/platform';
-import { needs, newTraceparent, testPostgresUrl } from '@lattice/platform/testing';
+import { needs, testPostgresUrl } from '@lattice/platform/testing';
 import pg from 'pg';
 import {
   chargesFor,
@@ -96,20 +96,7 @@ describe('commerce saga, distributed mode', { skip, timeout: 600_000 }, () => {
   test('happy path: confirmed with one succeeded payment and one charge', () =>
     stories.happyPath(world));
   test('one order is ONE trace across the processes: gateway to notifications, exported over OTLP', async () => {
-    const { traceId, traceparent } = newTraceparent();
-    const sku = await firstSku(world.gateway, world.customer);
-    const response = await fetch(`${world.gateway}/api/v1/orders`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${world.customer.token}`,
-        'content-type': 'application/json',
-        'idempotency-key': crypto.randomUUID(),
-        traceparent,
-      },
-      body: JSON.stringify({ items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_ok' }),
-    });
-    assert.equal(response.status, 201);
-    world.placed.push(((await response.json()) as { id: string }).id);
+    const traceId = await stories.placeTracedOrder(world);
     await expectOrderTrace(() => otlp.spans(traceId), 60_000);
   });
   test('create is idempotent by key; another body under the key is 422; no key is 400', () =>

@@ -14,7 +14,7 @@ import {
   spanStore,
   startEmbedded,
 } from '@lattice/platform';
-import { newTraceparent, outboxRows } from '@lattice/platform/testing';
+import { outboxRows } from '@lattice/platform/testing';
 import {
   firstSku,
   orderUntil,
@@ -142,20 +142,7 @@ describe('commerce saga, embedded mode', { timeout: 300_000 }, () => {
     }
   });
   test('one order is ONE trace: gateway, orders, relay, bus, payments, provider, saga, notifications', async () => {
-    const { traceId, traceparent } = newTraceparent();
-    const sku = await firstSku(world.gateway, world.customer);
-    const response = await fetch(`${world.gateway}/api/v1/orders`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${world.customer.token}`,
-        'content-type': 'application/json',
-        'idempotency-key': crypto.randomUUID(),
-        traceparent,
-      },
-      body: JSON.stringify({ items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_ok' }),
-    });
-    assert.equal(response.status, 201);
-    world.placed.push(((await response.json()) as { id: string }).id);
+    const traceId = await stories.placeTracedOrder(world);
     await expectOrderTrace(() => spanStore().spans(traceId), 30_000);
   });
   test('charges equal confirmed plus refunded orders, nothing left pending', () =>

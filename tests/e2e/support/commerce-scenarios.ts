@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { newTraceparent } from '@lattice/platform/testing';
 import {
   type Customer,
   call,
@@ -287,4 +288,23 @@ export async function analyticsAgree(world: CommerceWorld): Promise<void> {
     confirmedEver.reduce((sum, o) => sum + o.totalCents, 0),
   );
   assert.ok(confirmed.length > 0);
+}
+
+/** Places an order under a trace the test starts; resolves with that trace's id. */
+export async function placeTracedOrder(world: CommerceWorld): Promise<string> {
+  const { traceId, traceparent } = newTraceparent();
+  const sku = await firstSku(world.gateway, world.customer);
+  const response = await fetch(`${world.gateway}/api/v1/orders`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${world.customer.token}`,
+      'content-type': 'application/json',
+      'idempotency-key': randomUUID(),
+      traceparent,
+    },
+    body: JSON.stringify({ items: [{ sku, quantity: 1 }], paymentMethod: 'pm_card_ok' }),
+  });
+  assert.equal(response.status, 201);
+  world.placed.push(((await response.json()) as { id: string }).id);
+  return traceId;
 }
