@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { traceRedisCommands } from '../telemetry/redis-spans.ts';
 import type { CacheLogger, CacheMetrics, CacheOperation } from './options.ts';
 import { type CacheCommands, withCacheCommands } from './redis-scripts.ts';
 
@@ -40,6 +41,8 @@ export class RedisLink {
         commandTimeout: options.timeoutMs,
       }),
     );
+    // Commands only: the subscriber's one long SUBSCRIBE belongs to no request.
+    traceRedisCommands(this.commands);
     this.subscriber = new Redis(options.url, {
       ...shortDisconnect,
       connectionName: `lattice-cache-${options.service}-evictions`,

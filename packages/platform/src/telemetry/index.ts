@@ -1,3 +1,4 @@
+export { traceRedisCommands } from './redis-spans.ts';
 export type { SpanTreeNode, StoredSpan, TraceSummary } from './span-store.ts';
 export { SpanStore, spanTree } from './span-store.ts';
 export { registerTraceRoutes } from './trace-routes.ts';

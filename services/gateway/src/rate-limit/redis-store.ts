@@ -1,3 +1,4 @@
+import { traceRedisCommands } from '@lattice/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { BucketSpec } from './bucket-rules.ts';
@@ -77,6 +78,7 @@ export class RedisStore implements BucketStore {
       maxRetriesPerRequest: 0,
       commandTimeout: options.timeoutMs,
     });
+    traceRedisCommands(redis);
     // defineCommand sends EVALSHA and falls back to EVAL when Redis does not know the script
     // (first use, or after a restart or SCRIPT FLUSH): the script crosses the wire only then.
     redis.defineCommand('latticeGatewayTakeAll', { lua: TAKE_ALL });
