@@ -189,6 +189,10 @@ export async function createService<P extends TProperties>(
         : parent.child({ ...bindings, traceId: traceIdOf(raw as never) }, childOptions),
   }).withTypeProvider() as unknown as ServiceApp;
 
+  // Set by the authentication pre-handlers on some routes only: declared for every request so
+  // all request objects share one hidden class (see installServerTracing).
+  app.decorateRequest('identity', undefined);
+  app.decorateRequest('caller', undefined);
   installServerTracing(app, tracing);
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
