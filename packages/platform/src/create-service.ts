@@ -8,6 +8,7 @@ import { type TProperties, Type } from 'typebox';
 import { authenticate, requireRole } from './auth/authenticate.ts';
 import { authenticateService, createServiceTokens } from './auth/service-tokens.ts';
 import { createTokenVerifier } from './auth/token-verifier.ts';
+import { rememberVerifiedTokens } from './auth/verified-tokens.ts';
 import type { EmbeddedBus } from './bus/embedded-bus.ts';
 import type { EventBus } from './bus/event-bus.ts';
 import { cacheMetrics } from './cache/cache-metrics.ts';
@@ -279,11 +280,10 @@ export async function createService<P extends TProperties>(
   cleanups.push(() => registration?.deregister());
   const jwksUrl = () =>
     config.AUTH_JWKS_URL || `${authUrlFrom(discovery)}/api/v1/auth/.well-known/jwks.json`;
-  const verifier = createTokenVerifier({
-    jwksUrl,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-  });
+  const verifier = rememberVerifiedTokens(
+    createTokenVerifier({ jwksUrl, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+    config.AUTH_TOKEN_CACHE_SIZE,
+  );
   const serviceTokens = createServiceTokens({
     service: definition.name,
     secret: config.SERVICE_CLIENT_SECRET,

@@ -29,6 +29,7 @@ export { Readiness, type ReadinessCheck } from './health.ts';
 export * from './http/index.ts';
 export { requestIdOf, traceIdOf } from './http/trace-context.ts';
 export { loggerOptions } from './logger.ts';
+export { Lru } from './lru.ts';
 export * from './maintenance/index.ts';
 export * from './outbox/index.ts';
 export * from './pagination/keyset-cursor.ts';

@@ -6,7 +6,6 @@ import { registerProxyRoutes } from './proxy/proxy-routes.ts';
 import { RouteAliases } from './proxy/route-aliases.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { createRateLimiter } from './rate-limit/create-rate-limiter.ts';
-import { cachedAuthenticate } from './security/cached-authenticate.ts';
 import { corsHeaders, corsPreflight, parseOrigins } from './security/cors.ts';
 import { PublicRoutes } from './security/public-routes.ts';
 import { securityHeaders } from './security/security-headers.ts';
@@ -97,7 +96,8 @@ export const service: ServiceDefinition<(typeof gatewayConfig)['properties']> = 
       );
     });
 
-    const authenticate = cachedAuthenticate(context.auth.verifier, config.GATEWAY_TOKEN_CACHE_SIZE);
+    // The kit's verifier remembers verified tokens until they expire (AUTH_TOKEN_CACHE_SIZE).
+    const { authenticate } = context.auth;
     registerTraceRoutes(app, context);
     registerServicesRoute(app, {
       upstreams,

@@ -47,12 +47,6 @@ export const gatewayConfig = Type.Object({
     description:
       'Path segments served by a service of another name: comma-separated <segment>=<service>; /api/v1/<segment>/... is forwarded unchanged to <service> (an alias wins over a service of the same name); none: no aliases',
   }),
-  GATEWAY_TOKEN_CACHE_SIZE: Type.Integer({
-    minimum: 0,
-    default: 10_000,
-    description:
-      'Verified access tokens remembered until they expire, so a token is verified once, not per request; 0: verify every request',
-  }),
   GATEWAY_CORS_ORIGINS: Type.String({
     pattern: listOf(ORIGIN),
     default: '',

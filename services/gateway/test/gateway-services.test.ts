@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Identity, TokenVerifier } from '@lattice/platform';
-import type { FastifyRequest } from 'fastify';
-import { cachedAuthenticate } from '../src/security/cached-authenticate.ts';
 import { startFleet } from './support/fleet.ts';
 import { servicesView } from './support/ops.ts';
 import { buildGateway } from './support/upstream.ts';
@@ -77,64 +74,5 @@ describe('GET /api/v1/gateway/services', () => {
     assert.match(text, /gateway_upstream_circuit_state\{[^}]*upstream="orders"[^}]*\} 0/);
     assert.match(text, /gateway_upstream_in_flight\{/);
     assert.match(text, /gateway_rate_limit_degraded\{[^}]*\} 0/);
-  });
-});
-
-describe('access-token cache', () => {
-  const now = () => Math.floor(Date.now() / 1000);
-  const token = (exp: number, n: number) =>
-    `h.${Buffer.from(JSON.stringify({ exp, n })).toString('base64url')}.sig${n}`;
-
-  function counting(): TokenVerifier & { calls: number } {
-    const verifier = {
-      calls: 0,
-      async verify(raw: string): Promise<Identity> {
-        verifier.calls++;
-        return { userId: 'u', tenantId: 't', roles: [], tokenId: raw, token: raw };
-      },
-    };
-    return verifier;
-  }
-  const requestWith = (value: string) =>
-    ({ headers: { authorization: `Bearer ${value}` } }) as unknown as FastifyRequest;
-
-  test('a token is verified once until it expires; another token is verified on its own', async () => {
-    const verifier = counting();
-    const authenticate = cachedAuthenticate(verifier, 100);
-    const a = token(now() + 600, 1);
-    const b = token(now() + 600, 2);
-
-    for (let i = 0; i < 5; i++) await authenticate(requestWith(a));
-    const request = requestWith(b);
-    await authenticate(request);
-
-    assert.equal(verifier.calls, 2);
-    assert.equal(request.identity?.tokenId, b);
-  });
-
-  test('an expired token is verified again (and so refused by the verifier)', async () => {
-    const verifier = counting();
-    const authenticate = cachedAuthenticate(verifier, 100);
-    const expired = token(now() - 1, 3);
-
-    await authenticate(requestWith(expired));
-    await authenticate(requestWith(expired));
-
-    assert.equal(verifier.calls, 2);
-  });
-
-  test('the least recently used token is forgotten first', async () => {
-    const verifier = counting();
-    const authenticate = cachedAuthenticate(verifier, 2);
-    const [a, b, c] = [1, 2, 3].map((n) => token(now() + 600, n)) as [string, string, string];
-
-    await authenticate(requestWith(a));
-    await authenticate(requestWith(b));
-    await authenticate(requestWith(a));
-    await authenticate(requestWith(c));
-    await authenticate(requestWith(a));
-    await authenticate(requestWith(b));
-
-    assert.equal(verifier.calls, 4, 'a stayed (used recently), b was forgotten');
   });
 });

@@ -13,3 +13,4 @@ export {
   type TokenVerifier,
   type TokenVerifierOptions,
 } from './token-verifier.ts';
+export { rememberVerifiedTokens } from './verified-tokens.ts';

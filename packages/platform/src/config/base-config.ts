@@ -87,6 +87,12 @@ export const baseConfigSchema = Type.Object({
     description:
       "Where access-token keys are published; unset: the auth service's JWKS found by discovery",
   }),
+  AUTH_TOKEN_CACHE_SIZE: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description:
+      'Verified access tokens remembered until they expire, so a token is verified once, not per request; 0: verify every request',
+  }),
   JWT_ISSUER: Type.String({
     minLength: 1,
     default: 'urn:lattice:auth',

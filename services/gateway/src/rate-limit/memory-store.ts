@@ -1,4 +1,4 @@
-import { Lru } from '../util/lru.ts';
+import { Lru } from '@lattice/platform';
 import type { BucketSpec } from './bucket-rules.ts';
 import type { BucketStore } from './bucket-store.ts';
 
