@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBuffer } from '../random-ids.ts';
 import type { CloudEvent } from './event-bus.ts';
 import { subjectOfType } from './subjects.ts';
 
@@ -36,7 +36,7 @@ export function createEvent<T>(event: NewEvent<T>): CloudEvent<T> {
 
 /** RFC 9562 UUIDv7: 48-bit Unix milliseconds, then random bits. */
 export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
+  const bytes = randomBuffer(16);
   bytes.writeUIntBE(now, 0, 6);
   bytes[6] = 0x70 | (bytes[6]! & 0x0f);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);
