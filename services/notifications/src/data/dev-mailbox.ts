@@ -12,18 +12,22 @@ export interface DevMail {
   text: string;
 }
 
-export async function storeDevMail(db: Executor, mail: DevMail): Promise<void> {
+/** One statement for all of them. */
+export async function storeDevMail(db: Executor, mails: readonly DevMail[]): Promise<void> {
+  if (mails.length === 0) return;
   await db
     .insertInto('dev_mailbox')
-    .values({
-      id: mail.id,
-      tenant_id: mail.tenantId,
-      user_id: mail.userId,
-      to_address: mail.to,
-      subject: mail.subject,
-      text: mail.text,
-      created_at: sql<Date>`now()`,
-    })
+    .values(
+      mails.map((mail) => ({
+        id: mail.id,
+        tenant_id: mail.tenantId,
+        user_id: mail.userId,
+        to_address: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        created_at: sql<Date>`now()`,
+      })),
+    )
     .execute();
 }
 

@@ -14,21 +14,24 @@ export interface NewEmail {
   text: string;
 }
 
-/** Queued in the transaction that publishes the notification; sent after commit. */
-export async function queueEmail(db: Executor, email: NewEmail): Promise<void> {
+/** Queued in the transaction that publishes the notifications, in one statement; sent after commit. */
+export async function queueEmails(db: Executor, emails: readonly NewEmail[]): Promise<void> {
+  if (emails.length === 0) return;
   await db
     .insertInto('email_deliveries')
-    .values({
-      id: email.id,
-      notification_id: email.notificationId,
-      tenant_id: email.tenantId,
-      user_id: email.userId,
-      type: email.type,
-      to_address: email.to,
-      subject: email.subject,
-      text: email.text,
-      status: 'pending',
-    })
+    .values(
+      emails.map((email) => ({
+        id: email.id,
+        notification_id: email.notificationId,
+        tenant_id: email.tenantId,
+        user_id: email.userId,
+        type: email.type,
+        to_address: email.to,
+        subject: email.subject,
+        text: email.text,
+        status: 'pending' as const,
+      })),
+    )
     .onConflict((oc) => oc.column('notification_id').doNothing())
     .execute();
 }
@@ -47,6 +50,29 @@ export async function claimDueEmails(
     UPDATE email_deliveries
     SET attempts = attempts + 1,
         next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
+    WHERE id IN (
+      SELECT id FROM email_deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now()
+      ORDER BY next_attempt_at
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *`.execute(db);
+  return rows;
+}
+
+/**
+ * Takes up to `limit` due emails as sent, counting the attempt, in the caller's transaction:
+ * for a transport that delivers in that same transaction (the dev mailbox), where sending and
+ * recording commit together or not at all, so no lease is needed.
+ */
+export async function takeDueEmailsAsSent(
+  db: Executor,
+  limit: number,
+): Promise<EmailDeliveryRow[]> {
+  const { rows } = await sql<EmailDeliveryRow>`
+    UPDATE email_deliveries
+    SET status = 'sent', attempts = attempts + 1, sent_at = now()
     WHERE id IN (
       SELECT id FROM email_deliveries
       WHERE status = 'pending' AND next_attempt_at <= now()

@@ -27,60 +27,115 @@ export interface Position {
 }
 
 /**
- * Stores what an event means for one recipient, to be published after commit. False when the
- * (event, recipient) pair is already there: the unique key makes a redelivery a no-op.
+ * Stores what events mean for their recipients, to be published after commit, in one
+ * statement. Answers how many rows are new: a pair (event, recipient) already there is left
+ * alone, as the unique key makes a redelivery a no-op.
  */
-export async function insertPending(db: Executor, pending: PendingNotification): Promise<boolean> {
+export async function insertPending(
+  db: Executor,
+  pending: readonly PendingNotification[],
+): Promise<number> {
+  if (pending.length === 0) return 0;
   const inserted = await db
     .insertInto('notifications')
-    .values({
-      id: pending.id,
-      tenant_id: pending.tenantId,
-      user_id: pending.userId,
-      event_id: pending.eventId,
-      type: pending.type,
-      params: JSON.stringify(pending.params),
-    })
+    .values(
+      pending.map((p) => ({
+        id: p.id,
+        tenant_id: p.tenantId,
+        user_id: p.userId,
+        event_id: p.eventId,
+        type: p.type,
+        params: JSON.stringify(p.params),
+      })),
+    )
     .onConflict((oc) => oc.constraint('notifications_event_user_key').doNothing())
     .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+    .execute();
+  return inserted.length;
 }
 
-/** The publisher's backlog, oldest first. */
-export function unpublished(db: Executor, limit: number): Promise<NotificationRow[]> {
+/** A row to publish, with what the registration told about its recipient (when it did). */
+export type UnpublishedRow = NotificationRow & {
+  known_email: string | null;
+  known_name: string | null;
+};
+
+/**
+ * The publisher's backlog, oldest first (`notifications_unpublished_idx`), with what
+ * `recipients` knows of each recipient, in one statement.
+ */
+export function unpublished(db: Executor, limit: number): Promise<UnpublishedRow[]> {
   return db
-    .selectFrom('notifications')
-    .selectAll()
-    .where('created_at', 'is', null)
-    .orderBy('received_at')
+    .selectFrom('notifications as n')
+    .leftJoin('recipients as r', (join) =>
+      join.onRef('r.user_id', '=', 'n.user_id').onRef('r.tenant_id', '=', 'n.tenant_id'),
+    )
+    .selectAll('n')
+    .select(['r.email as known_email', 'r.name as known_name'])
+    .where('n.created_at', 'is', null)
+    .orderBy('n.received_at')
     .limit(limit)
     .execute();
 }
 
+export interface Rendered {
+  id: string;
+  /** The row's recipient and type, as read from it: they pick the preference. */
+  tenantId: string;
+  userId: string;
+  type: string;
+  title: string;
+  body: string;
+}
+
+/** What publishing did to one row: whether it shows in the app and whether to email it. */
+export interface Published {
+  id: string;
+  inApp: boolean;
+  email: boolean;
+}
+
 /**
- * Makes a rendered notification visible (created_at is the database's clock, which the live
- * stream scans by). Undefined when another instance published it first.
+ * Makes rendered notifications visible, in one statement, with the recipients' channel
+ * preferences for their types (a missing preference row means `defaults`). `created_at` is the
+ * database's clock, which the live stream scans by. Rows another instance is publishing right
+ * now are skipped (SKIP LOCKED, taken in id order, so two publishers never wait on each other),
+ * and rows already published are left alone: the answer has only the rows this call published.
+ * The rows are found and locked by primary key, and whether they are still unpublished is read
+ * from the locked version (`mine.created_at`), so the planner has no reason to read the
+ * backlog's partial index here: after an outage that index holds the whole backlog.
  */
-export function publish(
+export async function publishRendered(
   db: Executor,
-  id: string,
-  rendered: { title: string; body: string; inApp: boolean },
-): Promise<NotificationRow | undefined> {
-  return db
-    .updateTable('notifications')
-    .set({
-      title: rendered.title,
-      body: rendered.body,
-      in_app: rendered.inApp,
-      // Milliseconds, as JavaScript dates and so cursors and Last-Event-ID positions carry them:
-      // with microseconds a page boundary could fall between two rows of the same millisecond.
-      created_at: sql<Date>`date_trunc('milliseconds', now())`,
-    })
-    .where('id', '=', id)
-    .where('created_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+  rendered: readonly Rendered[],
+  defaults: { inApp: boolean; email: boolean },
+): Promise<Published[]> {
+  if (rendered.length === 0) return [];
+  const column = <K extends keyof Rendered>(key: K) => rendered.map((r) => r[key]);
+  const { rows } = await sql<{ id: string; in_app: boolean; email: boolean }>`
+    WITH mine AS MATERIALIZED (
+      SELECT id, created_at FROM notifications
+      WHERE id = ANY(${column('id')}::uuid[])
+      ORDER BY id
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE notifications n
+    SET title = v.title,
+        body = v.body,
+        in_app = coalesce(p.in_app, ${defaults.inApp}),
+        -- Milliseconds, as JavaScript dates and so cursors and Last-Event-ID positions carry
+        -- them: with microseconds a page boundary could fall between two rows of one millisecond.
+        created_at = date_trunc('milliseconds', now())
+    FROM mine
+      JOIN unnest(${column('id')}::uuid[], ${column('tenantId')}::text[],
+                  ${column('userId')}::text[], ${column('type')}::text[],
+                  ${column('title')}::text[], ${column('body')}::text[])
+        AS v (id, tenant_id, user_id, type, title, body) ON v.id = mine.id
+      LEFT JOIN preferences p
+        ON p.tenant_id = v.tenant_id AND p.user_id = v.user_id AND p.type = v.type
+    WHERE n.id = mine.id AND mine.created_at IS NULL
+    RETURNING n.id, n.in_app, coalesce(p.email, ${defaults.email}) AS email`.execute(db);
+  return rows.map((row) => ({ id: row.id, inApp: row.in_app, email: row.email }));
 }
 
 /**

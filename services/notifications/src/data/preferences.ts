@@ -27,21 +27,6 @@ export async function readPreferences(db: Executor, recipient: Recipient): Promi
   return preferences;
 }
 
-export async function preferenceFor(
-  db: Executor,
-  recipient: Recipient,
-  type: string,
-): Promise<ChannelPreference> {
-  const row = await db
-    .selectFrom('preferences')
-    .select(['in_app', 'email'])
-    .where('tenant_id', '=', recipient.tenantId)
-    .where('user_id', '=', recipient.userId)
-    .where('type', '=', type)
-    .executeTakeFirst();
-  return row ? { inApp: row.in_app, email: row.email } : { ...DEFAULT_PREFERENCE };
-}
-
 export async function writePreference(
   db: Executor,
   recipient: Recipient,

@@ -1,7 +1,7 @@
 import type { Database } from '@lattice/platform';
 import { createTransport } from 'nodemailer';
 import { storeDevMail } from '../data/dev-mailbox.ts';
-import type { NotificationsDb } from '../data/schema.ts';
+import type { Executor, NotificationsDb } from '../data/schema.ts';
 
 export interface OutgoingMail {
   id: string;
@@ -16,6 +16,11 @@ export interface MailTransport {
   readonly kind: 'smtp' | 'dev-mailbox';
   /** Resolves once the mail was accepted; rejects with the reason otherwise. */
   send(mail: OutgoingMail): Promise<void>;
+  /**
+   * Only for a transport that writes to the service's own database: delivers `mails` in the
+   * caller's transaction, so the queue can record them as sent in that same transaction.
+   */
+  deliverInTransaction?(trx: Executor, mails: OutgoingMail[]): Promise<void>;
   close(): void;
 }
 
@@ -35,7 +40,8 @@ export function smtpTransport(url: string, from: string): MailTransport {
 export function devMailboxTransport(database: Database<NotificationsDb>): MailTransport {
   return {
     kind: 'dev-mailbox',
-    send: (mail) => storeDevMail(database.db, mail),
+    send: (mail) => storeDevMail(database.db, [mail]),
+    deliverInTransaction: (trx, mails) => storeDevMail(trx, mails),
     close: () => {},
   };
 }

@@ -16,22 +16,25 @@ export async function sendDueReminders(deps: NotificationsDeps): Promise<number>
   for (;;) {
     const count = await deps.database.transaction(async (trx) => {
       const due = await takeDueReminders(trx, BATCH);
-      for (const reminder of due) {
-        const params: NotificationParams['todo_reminder'] = {
-          todoId: reminder.todo_id,
-          title: reminder.title,
-          dueAt: reminder.due_at.toISOString(),
-        };
-        await insertPending(trx, {
-          id: deps.newId(),
-          tenantId: reminder.tenant_id,
-          userId: reminder.user_id,
-          eventId: `reminder:${reminder.todo_id}`,
-          type: 'todo_reminder',
-          params,
-        });
-      }
-      if (due.length > 0) await notifyAtCommit(trx, deps.channels.pending);
+      const inserted = await insertPending(
+        trx,
+        due.map((reminder) => {
+          const params: NotificationParams['todo_reminder'] = {
+            todoId: reminder.todo_id,
+            title: reminder.title,
+            dueAt: reminder.due_at.toISOString(),
+          };
+          return {
+            id: deps.newId(),
+            tenantId: reminder.tenant_id,
+            userId: reminder.user_id,
+            eventId: `reminder:${reminder.todo_id}`,
+            type: 'todo_reminder',
+            params,
+          };
+        }),
+      );
+      if (inserted > 0) await notifyAtCommit(trx, deps.channels.pending);
       return due.length;
     });
     sent += count;

@@ -9,8 +9,8 @@ import type {
 } from '@lattice/contracts';
 import type { CloudEvent, ConsumerSpec } from '@lattice/platform';
 import type { Transaction } from 'kysely';
-import { insertPending } from '../data/notifications.ts';
-import { rememberRecipient } from '../data/recipients.ts';
+import { insertPending, type PendingNotification } from '../data/notifications.ts';
+import { type KnownRecipient, rememberRecipients } from '../data/recipients.ts';
 import { cancelReminder, scheduleReminder } from '../data/reminders.ts';
 import type { NotificationsDb } from '../data/schema.ts';
 import type { NotificationsDeps } from '../domain/deps.ts';
@@ -28,115 +28,112 @@ export const TODO_DELETED = 'lattice.todos.todo.deleted.v1';
 type Trx = Transaction<NotificationsDb>;
 
 /**
- * Stores the notification an event means for its recipient, to be rendered and published
- * after commit. The (event id, recipient) key makes a redelivery that slipped past the inbox
- * (another consumer group, a replay under a new group) a no-op too.
+ * What one event means, worked out before touching the database, so that one event (the
+ * kit's `handler`) and a whole inbox batch (`handleBatch`) go through the same `applyAll`: the
+ * batch's rows in one statement per table, and one NOTIFY.
  */
-async function store<T extends NotificationType>(
+interface Effect {
+  recipient?: KnownRecipient;
+  notification?: PendingNotification;
+  /** Reminder changes stay one statement each: todo events are few and never share a todo in a batch. */
+  reminder?: (trx: Trx) => Promise<void>;
+}
+
+/**
+ * The notification an event means for its recipient, to be rendered and published after
+ * commit; none for stale news. The (event id, recipient) key makes a redelivery that slipped
+ * past the inbox (another consumer group, a replay under a new group) a no-op too.
+ */
+function notificationFor<T extends NotificationType>(
   deps: NotificationsDeps,
-  trx: Trx,
   event: CloudEvent,
   recipient: { tenantId: string; userId: string },
   type: T,
   params: NotificationParams[T],
-): Promise<void> {
+): PendingNotification | undefined {
   const age = deps.now().getTime() - Date.parse(event.time);
   if (age > deps.maxEventAgeMs) {
     deps.log.debug({ eventId: event.id, type: event.type }, 'stale event: no notification');
-    return;
+    return undefined;
   }
-  const inserted = await insertPending(trx, {
-    id: deps.newId(),
-    tenantId: recipient.tenantId,
-    userId: recipient.userId,
-    eventId: event.id,
-    type,
-    params,
-  });
-  if (inserted) await notifyAtCommit(trx, deps.channels.pending);
+  return { id: deps.newId(), ...recipient, eventId: event.id, type, params };
 }
 
 /** What each consumed event means; the kit has checked it against its contract already. */
-async function apply(deps: NotificationsDeps, event: CloudEvent, trx: Trx): Promise<void> {
+function effectOf(deps: NotificationsDeps, event: CloudEvent): Effect {
   switch (event.type) {
     case USER_REGISTERED: {
       const data = event.data as UserRegisteredV1;
-      await rememberRecipient(trx, {
-        userId: data.userId,
-        tenantId: data.tenantId,
-        email: data.email,
-        name: data.name,
-      });
-      await store(deps, trx, event, { tenantId: data.tenantId, userId: data.userId }, 'welcome', {
-        name: data.name,
-      });
-      return;
+      const recipient = { tenantId: data.tenantId, userId: data.userId };
+      return {
+        recipient: { ...recipient, email: data.email, name: data.name },
+        notification: notificationFor(deps, event, recipient, 'welcome', { name: data.name }),
+      };
     }
     case ORDER_CONFIRMED: {
       const data = event.data as OrderConfirmedV1;
-      await store(
-        deps,
-        trx,
-        event,
-        { tenantId: data.tenantId, userId: data.customerId },
-        'order_confirmed',
-        { orderId: data.orderId, totalCents: data.totalCents, currency: data.currency },
-      );
-      return;
+      return {
+        notification: notificationFor(
+          deps,
+          event,
+          { tenantId: data.tenantId, userId: data.customerId },
+          'order_confirmed',
+          { orderId: data.orderId, totalCents: data.totalCents, currency: data.currency },
+        ),
+      };
     }
     case ORDER_CANCELLED: {
       const data = event.data as OrderCancelledV1;
-      await store(
-        deps,
-        trx,
-        event,
-        { tenantId: data.tenantId, userId: data.customerId },
-        'order_cancelled',
-        {
-          orderId: data.orderId,
-          totalCents: data.totalCents,
-          currency: data.currency,
-          reason: data.reason,
-          ...(data.paymentId ? { paymentId: data.paymentId } : {}),
-        },
-      );
-      return;
+      return {
+        notification: notificationFor(
+          deps,
+          event,
+          { tenantId: data.tenantId, userId: data.customerId },
+          'order_cancelled',
+          {
+            orderId: data.orderId,
+            totalCents: data.totalCents,
+            currency: data.currency,
+            reason: data.reason,
+            ...(data.paymentId ? { paymentId: data.paymentId } : {}),
+          },
+        ),
+      };
     }
     case PAYMENT_REFUNDED: {
       const data = event.data as PaymentRefundedV1;
-      await store(
-        deps,
-        trx,
-        event,
-        { tenantId: data.tenantId, userId: data.customerId },
-        'payment_refunded',
-        {
-          orderId: data.orderId,
-          amountCents: data.amountCents,
-          currency: data.currency,
-          reason: data.reason,
-        },
-      );
-      return;
+      return {
+        notification: notificationFor(
+          deps,
+          event,
+          { tenantId: data.tenantId, userId: data.customerId },
+          'payment_refunded',
+          {
+            orderId: data.orderId,
+            amountCents: data.amountCents,
+            currency: data.currency,
+            reason: data.reason,
+          },
+        ),
+      };
     }
     case TODO_CREATED: {
       const data = event.data as TodoCreatedV1;
       // Without a due date there is nothing to remind of.
-      if (!data.dueAt) return;
-      await scheduleReminder(trx, {
+      if (!data.dueAt) return {};
+      const reminder = {
         todoId: data.todoId,
         tenantId: data.tenantId,
         userId: data.ownerId,
         title: data.title,
         dueAt: new Date(data.dueAt),
-      });
-      return;
+      };
+      return { reminder: (trx) => scheduleReminder(trx, reminder) };
     }
     case TODO_COMPLETED:
     case TODO_DELETED: {
       const data = event.data as TodoCompletedV1 | TodoDeletedV1;
-      await cancelReminder(trx, data);
-      return;
+      return { reminder: (trx) => cancelReminder(trx, data) };
     }
     default:
       throw new Error(`notifications does not consume ${event.type}`);
@@ -144,16 +141,46 @@ async function apply(deps: NotificationsDeps, event: CloudEvent, trx: Trx): Prom
 }
 
 /**
+ * Applies events in order, in the inbox's transaction: recipients and notifications of all of
+ * them in one statement each, and one NOTIFY of the publisher when any row is new.
+ */
+async function applyAll(deps: NotificationsDeps, events: CloudEvent[], trx: Trx): Promise<void> {
+  const effects = events.map((event) => effectOf(deps, event));
+  await rememberRecipients(
+    trx,
+    effects.flatMap((effect) => (effect.recipient ? [effect.recipient] : [])),
+  );
+  for (const effect of effects) await effect.reminder?.(trx);
+  const inserted = await insertPending(
+    trx,
+    effects.flatMap((effect) => (effect.notification ? [effect.notification] : [])),
+  );
+  if (inserted > 0) await notifyAtCommit(trx, deps.channels.pending);
+}
+
+/**
  * One consumer group per source context, so a backlog of todos never delays an order's
- * message (and each can be replayed alone).
+ * message (and each can be replayed alone). `handleBatch` has the effect of `handler` on each
+ * event in turn (the kit re-applies a failed batch one event at a time with `handler`).
  */
 export function notificationConsumers(
   deps: NotificationsDeps,
 ): ConsumerSpec<unknown, NotificationsDb>[] {
-  const handler = (event: CloudEvent, trx: Trx) => apply(deps, event, trx);
+  const handler = (event: CloudEvent, trx: Trx) => applyAll(deps, [event], trx);
+  const handleBatch = (events: CloudEvent[], trx: Trx) => applyAll(deps, events, trx);
   return [
-    { name: 'accounts', types: [USER_REGISTERED], handler },
-    { name: 'orders', types: [ORDER_CONFIRMED, ORDER_CANCELLED, PAYMENT_REFUNDED], handler },
-    { name: 'reminders', types: [TODO_CREATED, TODO_COMPLETED, TODO_DELETED], handler },
+    { name: 'accounts', types: [USER_REGISTERED], handler, handleBatch },
+    {
+      name: 'orders',
+      types: [ORDER_CONFIRMED, ORDER_CANCELLED, PAYMENT_REFUNDED],
+      handler,
+      handleBatch,
+    },
+    {
+      name: 'reminders',
+      types: [TODO_CREATED, TODO_COMPLETED, TODO_DELETED],
+      handler,
+      handleBatch,
+    },
   ];
 }
