@@ -37,7 +37,8 @@ export async function queueEmails(db: Executor, emails: readonly NewEmail[]): Pr
 }
 
 /**
- * Claims up to `limit` due emails for `leaseMs`: their next attempt moves past the lease and the
+ * Claims up to `limit` due emails for `leaseMs` (found and locked by `lock_due_emails`, see
+ * migration 002, and updated by primary key): their next attempt moves past the lease and the
  * attempt is counted before sending, so an instance that dies mid-send leaves them to another
  * after the lease, and a crash loop still runs out of attempts.
  */
@@ -50,13 +51,7 @@ export async function claimDueEmails(
     UPDATE email_deliveries
     SET attempts = attempts + 1,
         next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
-    WHERE id IN (
-      SELECT id FROM email_deliveries
-      WHERE status = 'pending' AND next_attempt_at <= now()
-      ORDER BY next_attempt_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
+    WHERE id = ANY(ARRAY(SELECT lock_due_emails(${limit})))
     RETURNING *`.execute(db);
   return rows;
 }
@@ -73,13 +68,7 @@ export async function takeDueEmailsAsSent(
   const { rows } = await sql<EmailDeliveryRow>`
     UPDATE email_deliveries
     SET status = 'sent', attempts = attempts + 1, sent_at = now()
-    WHERE id IN (
-      SELECT id FROM email_deliveries
-      WHERE status = 'pending' AND next_attempt_at <= now()
-      ORDER BY next_attempt_at
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    )
+    WHERE id = ANY(ARRAY(SELECT lock_due_emails(${limit})))
     RETURNING *`.execute(db);
   return rows;
 }

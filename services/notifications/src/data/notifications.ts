@@ -61,21 +61,17 @@ export type UnpublishedRow = NotificationRow & {
 };
 
 /**
- * The publisher's backlog, oldest first (`notifications_unpublished_idx`), with what
+ * The publisher's backlog, oldest first, read by `unpublished_notifications` (migration 002:
+ * an ordered scan of `notifications_unpublished_idx` that stops after `limit` rows), with what
  * `recipients` knows of each recipient, in one statement.
  */
-export function unpublished(db: Executor, limit: number): Promise<UnpublishedRow[]> {
-  return db
-    .selectFrom('notifications as n')
-    .leftJoin('recipients as r', (join) =>
-      join.onRef('r.user_id', '=', 'n.user_id').onRef('r.tenant_id', '=', 'n.tenant_id'),
-    )
-    .selectAll('n')
-    .select(['r.email as known_email', 'r.name as known_name'])
-    .where('n.created_at', 'is', null)
-    .orderBy('n.received_at')
-    .limit(limit)
-    .execute();
+export async function unpublished(db: Executor, limit: number): Promise<UnpublishedRow[]> {
+  const { rows } = await sql<UnpublishedRow>`
+    SELECT n.*, r.email AS known_email, r.name AS known_name
+    FROM unpublished_notifications(${limit}) AS n
+      LEFT JOIN recipients r ON r.user_id = n.user_id AND r.tenant_id = n.tenant_id
+    ORDER BY n.received_at`.execute(db);
+  return rows;
 }
 
 export interface Rendered {
