@@ -29,6 +29,19 @@ describe('templates', () => {
     assert.equal(formatMoney(500, 'XX1', en), '5.00 XX1');
   });
 
+  test('formatters kept for reuse stay per locale, currency and zone', () => {
+    const de = { ...en, locale: 'de-DE' };
+    const params = { todoId: 't', title: 'Call', dueAt: '2030-01-31T23:30:00.000Z' };
+    const tokyo = { ...en, timezone: 'Asia/Tokyo' };
+    for (let round = 0; round < 2; round++) {
+      assert.equal(formatMoney(123456, 'EUR', en), '€1,234.56');
+      assert.match(formatMoney(123456, 'EUR', de), /^1\.234,56\s€$/);
+      assert.equal(formatMoney(123456, 'USD', en), '$1,234.56');
+      assert.match(renderNotification('todo_reminder', params, en).body, /Jan 31, 2030/);
+      assert.match(renderNotification('todo_reminder', params, tokyo).body, /Feb 1, 2030/);
+    }
+  });
+
   test('the email text greets by name and carries the body; no name, no dangling comma', () => {
     const rendered = renderNotification(
       'order_cancelled',

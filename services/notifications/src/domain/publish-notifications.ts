@@ -14,8 +14,17 @@ import { notifyAtCommit } from './wake.ts';
 const BATCH = 50;
 const PARALLEL = 8;
 
-/** A locale or zone Intl refuses would throw while rendering: the default is better than nothing. */
+const MAX_READERS = 500;
+const readers = new Map<string, { locale: string; timezone: string }>();
+
+/**
+ * A locale or zone Intl refuses would throw while rendering: the default is better than nothing.
+ * Checking builds Intl objects (tens of microseconds): the answer is kept per pair in use.
+ */
 function usable(locale: string | undefined, timezone: string | undefined, defaults: Reader) {
+  const key = `${locale}\u0000${timezone}\u0000${defaults.locale}\u0000${defaults.timezone}`;
+  const known = readers.get(key);
+  if (known) return known;
   let okLocale = defaults.locale;
   let okZone = defaults.timezone;
   try {
@@ -25,7 +34,10 @@ function usable(locale: string | undefined, timezone: string | undefined, defaul
     if (timezone)
       okZone = new Intl.DateTimeFormat('en', { timeZone: timezone }).resolvedOptions().timeZone;
   } catch {}
-  return { locale: okLocale, timezone: okZone };
+  if (readers.size >= MAX_READERS) readers.clear();
+  const checked = { locale: okLocale, timezone: okZone };
+  readers.set(key, checked);
+  return checked;
 }
 
 /** A row rendered for its recipient, with the email it would send. */
