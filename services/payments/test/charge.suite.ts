@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { OrderPlacedV1 } from '@lattice/contracts';
+import { acceptOrders } from '../src/domain/accept-order.ts';
 import {
   call,
   database,
@@ -126,6 +128,66 @@ export function chargeBehaviours(fx: () => Fixture): void {
       assert.equal(rows.length, 1);
       assert.equal((await fx().processor.chargesWithKey(`order:${orderId}`)).length, 1);
       assert.deepEqual(eventsAbout(fx(), orderId), ['succeeded.v1']);
+    });
+
+    test('a burst of order.placed in one publish, one order twice under a new id, charges each order once', async () => {
+      const customer = await newCustomer(fx());
+      const burst = Array.from({ length: 12 }, () => orderPlaced(customer, { totalCents: 1000 }));
+      const twice = { ...burst[3]!, id: crypto.randomUUID() };
+      await fx().payments.context.bus!.publish([...burst, twice]);
+
+      for (const placed of burst)
+        await outcomeOf(fx(), (placed.data as { orderId: string }).orderId, 'succeeded');
+      const orderIds = burst.map((placed) => (placed.data as { orderId: string }).orderId);
+      const rows = await database(fx().payments)
+        .db.selectFrom('payments')
+        .select(['order_id', 'status', 'amount_cents'])
+        .where('order_id', 'in', orderIds)
+        .execute();
+      assert.equal(rows.length, 12);
+      assert.ok(rows.every((r) => r.status === 'succeeded' && r.amount_cents === 1000));
+      for (const orderId of orderIds)
+        assert.equal((await fx().processor.chargesWithKey(`order:${orderId}`)).length, 1);
+    });
+
+    test('one batch of pending payments: one row per order, a second pass adds none', async () => {
+      const customer = await newCustomer(fx());
+      const [a, b] = [orderPlaced(customer), orderPlaced(customer)];
+      const db = database(fx().payments);
+      // Due in a day: the runner leaves them alone while the rows are counted.
+      const later = new Date(Date.now() + 86_400_000);
+      const deps = {
+        now: () => later,
+        newId: () => crypto.randomUUID(),
+        workChannel: 'payments_batch_test_unused',
+      } as unknown as Parameters<typeof acceptOrders>[0];
+      const batch = [a, b, { ...a, id: crypto.randomUUID() }].map((event) => ({
+        order: event.data as OrderPlacedV1,
+        traceparent: undefined,
+      }));
+      for (let pass = 0; pass < 2; pass++)
+        await db.transaction((trx) => acceptOrders(deps, trx, batch));
+
+      const rows = await db.db
+        .selectFrom('payments')
+        .select(['order_id', 'status'])
+        .where(
+          'order_id',
+          'in',
+          [a, b].map((e) => (e.data as { orderId: string }).orderId),
+        )
+        .execute();
+      assert.equal(rows.length, 2);
+      assert.ok(rows.every((r) => r.status === 'pending'));
+      // Never charged: not left for the suites that count what is pending.
+      await db.db
+        .deleteFrom('payments')
+        .where(
+          'order_id',
+          'in',
+          rows.map((r) => r.order_id),
+        )
+        .execute();
     });
 
     test('a crash after the provider charged and before the commit ends in one charge', async () => {

@@ -58,13 +58,16 @@ export function viewerPayments(db: Executor, viewer: Viewer) {
 export function paymentLedger(db: Executor) {
   return {
     /** Inserts the pending payment unless the order already has one (a duplicate event). */
-    async insertPending(payment: NewPayment): Promise<PaymentRow | undefined> {
-      return db
+    /** Many pending payments in one statement; those whose order already has one are skipped. */
+    async insertPendingMany(payments: NewPayment[]): Promise<number> {
+      if (payments.length === 0) return 0;
+      const inserted = await db
         .insertInto('payments')
-        .values(payment)
+        .values(payments)
         .onConflict((oc) => oc.column('order_id').doNothing())
-        .returningAll()
-        .executeTakeFirst();
+        .returning('id')
+        .execute();
+      return inserted.length;
     },
 
     async lockInTenant(tenantId: string, id: string): Promise<PaymentRow | undefined> {

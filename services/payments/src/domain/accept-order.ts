@@ -17,9 +17,34 @@ export async function acceptOrder(
   order: OrderPlacedV1,
   traceparent: string | undefined,
 ): Promise<void> {
+  await acceptOrders(deps, trx, [{ order, traceparent }]);
+}
+
+/**
+ * `acceptOrder` for a whole inbox batch: one INSERT for all the pending payments and one
+ * wake-up, instead of a statement pair per order. Two events for one order (in the batch or
+ * across batches) still leave one payment: the order id is unique.
+ */
+export async function acceptOrders(
+  deps: PaymentsDeps,
+  trx: Transaction<PaymentsDb>,
+  placed: ReadonlyArray<{ order: OrderPlacedV1; traceparent: string | undefined }>,
+): Promise<void> {
   const now = deps.now();
   const ledger = paymentLedger(trx);
-  const inserted = await ledger.insertPending({
+  const inserted = await ledger.insertPendingMany(
+    placed.map(({ order, traceparent }) => pendingPayment(deps, order, traceparent, now)),
+  );
+  if (inserted > 0) await ledger.wakeRunners(deps.workChannel);
+}
+
+function pendingPayment(
+  deps: PaymentsDeps,
+  order: OrderPlacedV1,
+  traceparent: string | undefined,
+  now: Date,
+) {
+  return {
     id: deps.newId(),
     tenant_id: order.tenantId,
     order_id: order.orderId,
@@ -36,8 +61,7 @@ export async function acceptOrder(
     traceparent: traceparent ?? null,
     created_at: now,
     updated_at: now,
-  });
-  if (inserted) await ledger.wakeRunners(deps.workChannel);
+  } as const;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { OrderPlacedV1, OrderRefundRequestedV1 } from '@lattice/contracts';
 import type { ConsumerSpec } from '@lattice/platform';
 import type { PaymentsDb } from '../data/schema.ts';
-import { acceptOrder, requestRefund } from '../domain/accept-order.ts';
+import { acceptOrder, acceptOrders, requestRefund } from '../domain/accept-order.ts';
 import type { PaymentsDeps } from '../domain/deps.ts';
 
 export const ORDER_PLACED = 'lattice.orders.order.placed.v1';
@@ -17,6 +17,14 @@ export function orderPlacedConsumer(deps: PaymentsDeps): ConsumerSpec<OrderPlace
     name: 'order-placed',
     types: [ORDER_PLACED],
     handler: (event, trx) => acceptOrder(deps, trx, event.data, event.traceparent),
+    // A burst of orders becomes one INSERT per inbox batch (the kit falls back to `handler`,
+    // event by event, if the batch fails).
+    handleBatch: (events, trx) =>
+      acceptOrders(
+        deps,
+        trx,
+        events.map((event) => ({ order: event.data, traceparent: event.traceparent })),
+      ),
   };
 }
 
