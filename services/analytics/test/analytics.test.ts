@@ -2,6 +2,7 @@
 // start, so the suites share it in one process and each uses fresh tenants.
 import { describe } from 'node:test';
 import { accessBehaviours } from './access.suite.ts';
+import { batchBehaviours } from './batches.suite.ts';
 import { deliveryBehaviours } from './delivery.suite.ts';
 import { rebuildBehaviours } from './rebuild.suite.ts';
 import { scenarioBehaviours } from './scenario.suite.ts';
@@ -16,5 +17,6 @@ for (const { kind, skip } of databases) {
     accessBehaviours(svc);
     validationBehaviours(svc);
     rebuildBehaviours(svc);
+    batchBehaviours(svc);
   });
 }
