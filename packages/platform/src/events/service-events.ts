@@ -24,7 +24,8 @@ export interface ConsumerSpec<T = any, DB = any> {
   /**
    * Optional: applies several fresh events at once (e.g. one multi-row upsert), in the same
    * transaction as their inbox records. It must have the effect of `handler` on each event in
-   * turn: a batch that fails is re-applied event by event with `handler`.
+   * turn: a batch that fails is re-applied event by event with `handler`. It runs in the trace
+   * of the batch's first event (a span of its own can link the others).
    */
   handleBatch?(events: CloudEvent<T>[], trx: Transaction<DB>): Promise<void>;
   maxDeliver?: number;
@@ -97,7 +98,13 @@ export class ServiceEventsImpl implements ServiceEvents {
           group,
           // In a batch, each handler runs in its own event's trace, not the first event's.
           (event: CloudEvent, trx) => inEventContext(event, () => spec.handler(event, trx)),
-          spec.handleBatch ? { effectMany: (events, trx) => spec.handleBatch!(events, trx) } : {},
+          {
+            // A batch's own statements (the inbox, handleBatch) go to its first event's trace.
+            inContextOf: inEventContext,
+            ...(spec.handleBatch
+              ? { effectMany: (events: CloudEvent[], trx) => spec.handleBatch!(events, trx) }
+              : {}),
+          },
         );
         return bus.subscribe({
           group,

@@ -18,6 +18,12 @@ export interface BatchingInboxOptions<DB = unknown, E = unknown> {
    * by one with the per-event effect, so both must have the same effect.
    */
   effectMany?: (events: E[], trx: Transaction<DB>) => Promise<void>;
+  /**
+   * Runs one batch's transaction in the (trace) context of the batch's first event. Without it
+   * a batch runs in the context of whatever delivery started the drain loop, so a busy
+   * consumer's statements would all land in one early event's trace.
+   */
+  inContextOf?: <T>(event: E, work: () => T) => T;
 }
 
 /**
@@ -37,6 +43,7 @@ export function batchingInbox<DB, E extends { id: string }>(
 ): (event: E) => Promise<boolean> {
   const maxBatch = options.maxBatch ?? 100;
   const { effectMany } = options;
+  const inContextOf = options.inContextOf ?? (<T>(_event: E, work: () => T) => work());
   let queue: Pending<E>[] = [];
   let running = false;
 
@@ -80,7 +87,7 @@ export function batchingInbox<DB, E extends { id: string }>(
       while (queue.length > 0) {
         const batch = queue.slice(0, maxBatch);
         queue = queue.slice(batch.length);
-        await applyBatch(batch);
+        await inContextOf(batch[0]!.event, () => applyBatch(batch));
       }
     } finally {
       running = false;

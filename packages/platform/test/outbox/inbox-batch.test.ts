@@ -101,3 +101,34 @@ test('effectMany applies the fresh events of a batch in one call, and a failing 
   );
   assert.equal(rows.rows[0]?.n, 22);
 });
+
+test('each batch runs in the context of its own first event, not of the delivery that started the drain', async (t) => {
+  const { database, cleanup } = await createTestDatabase('inbox_batch_context', 'pglite');
+  t.after(cleanup);
+  await migrate(database, outboxMigrations);
+  const { AsyncLocalStorage } = await import('node:async_hooks');
+  const current = new AsyncLocalStorage<string>();
+  type Item = { id: string; tag: string };
+  const seen: Array<{ first: string; ran: string | undefined }> = [];
+  const apply = batchingInbox(database, 'tests_context', async () => {}, {
+    maxBatch: 2,
+    effectMany: async (items: Item[]) => {
+      seen.push({ first: items[0]!.tag, ran: current.getStore() });
+    },
+    inContextOf: (event, work) => current.run(event.tag, work),
+  });
+
+  // All deliveries are handed over from inside the first one's context: without inContextOf
+  // every batch would run as "a".
+  const items: Item[] = ['a', 'b', 'c', 'd', 'e'].map((tag) => ({ id: randomUUID(), tag }));
+  await current.run('a', () => Promise.all(items.map((item) => apply(item))));
+
+  assert.deepEqual(
+    seen.map((s) => s.ran),
+    seen.map((s) => s.first),
+  );
+  assert.deepEqual(
+    seen.map((s) => s.first),
+    ['a', 'c', 'e'],
+  );
+});
