@@ -8,11 +8,15 @@ interface Verified {
   expiresAt: number;
 }
 
-/** `exp` of a token that has just verified, so its payload is known to be JSON with a number exp. */
-function expiryOf(token: string): number {
-  const payload = token.slice(token.indexOf('.') + 1, token.lastIndexOf('.'));
-  const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number };
-  return exp * 1000;
+/** `exp` of a token that has just verified, in epoch ms; undefined when it has none usable. */
+function expiryOf(token: string): number | undefined {
+  try {
+    const payload = token.slice(token.indexOf('.') + 1, token.lastIndexOf('.'));
+    const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp?: unknown };
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -33,7 +37,12 @@ export function rememberVerifiedTokens(verifier: TokenVerifier, size: number): T
         verified.delete(token);
       }
       const identity = await verifier.verify(token);
-      verified.set(token, { identity, expiresAt: expiryOf(token) });
+      const expiresAt = expiryOf(token);
+      // Shared by every request that shows this token: frozen, so none can change it for the next.
+      Object.freeze(identity.roles);
+      Object.freeze(identity);
+      // A token without a usable exp is never remembered (each use is verified).
+      if (expiresAt !== undefined) verified.set(token, { identity, expiresAt });
       return identity;
     },
   };
