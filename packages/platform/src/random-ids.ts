@@ -8,6 +8,7 @@ const pool = Buffer.allocUnsafe(POOL_BYTES);
 let offset = POOL_BYTES;
 
 function take(bytes: number): number {
+  if (bytes > POOL_BYTES) throw new RangeError(`at most ${POOL_BYTES} random bytes at a time`);
   if (offset + bytes > POOL_BYTES) {
     randomFillSync(pool);
     offset = 0;

@@ -18,3 +18,11 @@ test('pooled random ids and buffers have the asked length and alphabet and do no
   }
   assert.equal(seen.size, 9000);
 });
+
+test('a random buffer is its own memory: later draws, across pool refills, leave it as it was', () => {
+  const kept = randomBuffer(16);
+  const copy = Buffer.from(kept);
+  for (let i = 0; i < 600; i++) randomBuffer(16); // ~9.6 KiB: the pool refills twice
+  assert.deepEqual(kept, copy);
+  assert.throws(() => randomHex(5000), RangeError);
+});
