@@ -198,8 +198,11 @@ try {
     // Off against off, back to back: what the same pairing shows when nothing differs.
     const [c1, c2] = [off[round % settings.processes]!, off[(round + 1) % settings.processes]!];
     if (c1 !== c2) {
-      const a = await wrk(c1.url!, token, settings.seconds, c1.process!.pid);
-      const b = await wrk(c2.url!, token, settings.seconds, c2.process!.pid);
+      // Alternate which goes first, as the on/off pairs do.
+      const [first, second] = round % 2 ? [c2, c1] : [c1, c2];
+      const x = await wrk(first.url!, token, settings.seconds, first.process!.pid);
+      const y = await wrk(second.url!, token, settings.seconds, second.process!.pid);
+      const [a, b] = round % 2 ? [y, x] : [x, y];
       controls.push({ a, b });
       line.push(
         `control ${c1.label} ${a.perSecond.toFixed(0)} / ${c2.label} ${b.perSecond.toFixed(0)}`,
@@ -235,7 +238,11 @@ try {
     );
   out(`p99 on/off, paired: ${spread(pairs.map((p) => p.on.p99 / p.off.p99))}`);
   out(
-    `CPU per request on/off, paired: ${spread(pairs.map((p) => (p.on.cpuMicros ?? 0) / (p.off.cpuMicros ?? 1)))}`,
+    `CPU per request on/off, paired: ${spread(
+      pairs.flatMap((p) =>
+        p.on.cpuMicros && p.off.cpuMicros ? [p.on.cpuMicros / p.off.cpuMicros] : [],
+      ),
+    )}`,
   );
 } finally {
   for (const instance of [...on, ...off]) {

@@ -161,16 +161,17 @@ export function chargeBehaviours(fx: () => Fixture): void {
         newId: () => crypto.randomUUID(),
         workChannel: 'payments_batch_test_unused',
       } as unknown as Parameters<typeof acceptOrders>[0];
-      const batch = [a, b, { ...a, id: crypto.randomUUID() }].map((event) => ({
+      const traceOf = (n: number) => `00-${String(n).repeat(32)}-${String(n).repeat(16)}-01`;
+      const batch = [a, b, { ...a, id: crypto.randomUUID() }].map((event, i) => ({
         order: event.data as OrderPlacedV1,
-        traceparent: undefined,
+        traceparent: traceOf(i + 1),
       }));
       for (let pass = 0; pass < 2; pass++)
         await db.transaction((trx) => acceptOrders(deps, trx, batch));
 
       const rows = await db.db
         .selectFrom('payments')
-        .select(['order_id', 'status'])
+        .select(['order_id', 'status', 'traceparent'])
         .where(
           'order_id',
           'in',
@@ -179,6 +180,10 @@ export function chargeBehaviours(fx: () => Fixture): void {
         .execute();
       assert.equal(rows.length, 2);
       assert.ok(rows.every((r) => r.status === 'pending'));
+      // Each payment keeps the trace of the event that asked for it (the first for order a).
+      const byOrder = new Map(rows.map((r) => [r.order_id, r.traceparent]));
+      assert.equal(byOrder.get((a.data as { orderId: string }).orderId), traceOf(1));
+      assert.equal(byOrder.get((b.data as { orderId: string }).orderId), traceOf(2));
       // Never charged: not left for the suites that count what is pending.
       await db.db
         .deleteFrom('payments')

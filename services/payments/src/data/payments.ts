@@ -57,7 +57,6 @@ export function viewerPayments(db: Executor, viewer: Viewer) {
 /** The runner's and the consumers' access: by id within a tenant, or by order. */
 export function paymentLedger(db: Executor) {
   return {
-    /** Inserts the pending payment unless the order already has one (a duplicate event). */
     /** Many pending payments in one statement; those whose order already has one are skipped. */
     async insertPendingMany(payments: NewPayment[]): Promise<number> {
       if (payments.length === 0) return 0;
