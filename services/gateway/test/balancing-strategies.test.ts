@@ -31,7 +31,8 @@ describe('load balancing strategies', () => {
 
   test('least-outstanding sends fewer requests to the instance that answers slowly', async (t) => {
     const fleet = await startFleet(t, 3, (req, res, instance) => {
-      const wait = instance.name === 'i1' ? 150 : 5;
+      // Far apart, so a loaded machine stretching the fast answers cannot blur the difference.
+      const wait = instance.name === 'i1' ? 400 : 5;
       setTimeout(() => answerName(req, res, instance), wait);
     });
     const gateway = await buildGateway(t, { orders: fleet.map((i) => i.url) });
