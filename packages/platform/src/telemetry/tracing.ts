@@ -13,13 +13,12 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   type IdGenerator,
-  ParentBasedSampler,
-  RandomIdGenerator,
   type SpanProcessor,
-  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { randomHex } from '../random-ids.ts';
+import { RecordingTracer } from './recording-tracer.ts';
 import { SpanStore } from './span-store.ts';
 
 export interface TracingConfig {
@@ -35,17 +34,24 @@ export interface TracingConfig {
  * consumed synchronously around `startSpan`, so no other span can take it.
  */
 class RequestAwareIdGenerator implements IdGenerator {
-  readonly #random = new RandomIdGenerator();
   next: string | undefined;
 
   generateTraceId(): string {
     const id = this.next;
     this.next = undefined;
-    return id ?? this.#random.generateTraceId();
+    return id ?? nonZeroHex(16);
   }
 
   generateSpanId(): string {
-    return this.#random.generateSpanId();
+    return nonZeroHex(8);
+  }
+}
+
+/** W3C Trace Context: an all-zero trace or span id is invalid. */
+function nonZeroHex(bytes: number): string {
+  for (;;) {
+    const id = randomHex(bytes);
+    if (!/^0+$/.test(id)) return id;
   }
 }
 
@@ -54,7 +60,9 @@ class ProcessTracing {
   readonly store = new SpanStore(0);
   readonly ids = new RequestAwareIdGenerator();
   readonly processors: SpanProcessor[] = [this.store];
-  readonly #providers = new Map<string, NodeTracerProvider>();
+  // The array is shared: an exporter configured later reaches tracers made earlier.
+  readonly #shared = new SharedProcessors(this.processors);
+  readonly #tracers = new Map<string, Tracer>();
   readonly #exporters = new Set<string>();
   #registered = false;
 
@@ -67,7 +75,7 @@ class ProcessTracing {
     const global = new NodeTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'lattice' }),
       idGenerator: this.ids,
-      spanProcessors: [new SharedProcessors(this.processors)],
+      spanProcessors: [this.#shared],
     });
     global.register({ propagator: new W3CTraceContextPropagator() });
   }
@@ -81,23 +89,23 @@ class ProcessTracing {
 
   tracer(service: string, version: string | undefined, ratio: number): Tracer {
     const key = `${service}\u0000${ratio}`;
-    let provider = this.#providers.get(key);
-    if (!provider) {
-      provider = new NodeTracerProvider({
+    let tracer = this.#tracers.get(key);
+    if (!tracer) {
+      tracer = new RecordingTracer({
         resource: resourceFromAttributes({
           [ATTR_SERVICE_NAME]: service,
           ...(version ? { [ATTR_SERVICE_VERSION]: version } : {}),
         }),
+        scope: { name: '@lattice/platform' },
         // Parent-based: a request whose caller sampled is recorded whatever the local ratio,
         // so a trace is never cut in the middle.
-        sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-        idGenerator: this.ids,
-        // The array is shared: an exporter configured later reaches providers made earlier.
-        spanProcessors: [new SharedProcessors(this.processors)],
+        ratio,
+        ids: this.ids,
+        processor: this.#shared,
       });
-      this.#providers.set(key, provider);
+      this.#tracers.set(key, tracer);
     }
-    return provider.getTracer('@lattice/platform');
+    return tracer;
   }
 
   async flush(): Promise<void> {
