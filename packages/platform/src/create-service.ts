@@ -29,6 +29,7 @@ import { openEventBus, startEvents } from './events/wire-events.ts';
 import { Readiness, registerHealthRoutes } from './health.ts';
 import { requestIdOf, traceIdOf } from './http/trace-context.ts';
 import { validatorCompiler } from './http/validation.ts';
+import { HttpMetrics } from './http-metrics.ts';
 import { loggerOptions } from './logger.ts';
 import { registerMaintenanceRoutes } from './maintenance/maintenance-routes.ts';
 import { registerMetrics } from './metrics.ts';
@@ -41,7 +42,7 @@ import type {
   ServiceDefinition,
 } from './service-types.ts';
 import { traceUndiciRequests } from './telemetry/http-client.ts';
-import { installServerTracing } from './telemetry/http-server.ts';
+import { installServerTelemetry } from './telemetry/http-server.ts';
 import { registerKitMetrics } from './telemetry/kit-metrics.ts';
 import { tracedBus } from './telemetry/traced-bus.ts';
 import { serviceTracing } from './telemetry/tracing.ts';
@@ -191,10 +192,11 @@ export async function createService<P extends TProperties>(
   }).withTypeProvider() as unknown as ServiceApp;
 
   // Set by the authentication pre-handlers on some routes only: declared for every request so
-  // all request objects share one hidden class (see installServerTracing).
+  // all request objects share one hidden class (see installServerTelemetry).
   app.decorateRequest('identity', undefined);
   app.decorateRequest('caller', undefined);
-  installServerTracing(app, tracing);
+  const httpMetrics = config.METRICS_ENABLED ? new HttpMetrics() : undefined;
+  installServerTelemetry(app, tracing, httpMetrics);
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
@@ -226,7 +228,7 @@ export async function createService<P extends TProperties>(
   });
 
   const readiness = new Readiness();
-  const registry = registerMetrics(app, definition.name, config.METRICS_ENABLED);
+  const registry = registerMetrics(app, definition.name, httpMetrics);
   const metrics = eventMetrics(registry);
   registerKitMetrics(registry, { database });
   const cache = createCache({

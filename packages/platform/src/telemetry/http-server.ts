@@ -1,4 +1,5 @@
 import {
+  type Attributes,
   context,
   isSpanContextValid,
   propagation,
@@ -19,6 +20,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { traceIdOf } from '../http/trace-context.ts';
+import type { HttpMetrics } from '../http-metrics.ts';
 import { failSpan, type ServiceTracing, useTraceIdForNextRoot } from './tracing.ts';
 
 const kSpan = Symbol('lattice.serverSpan');
@@ -30,13 +32,34 @@ function untraced(url: string): boolean {
 }
 
 /**
- * A SERVER span per request, named `METHOD /route/:template`, continuing the caller's W3C
- * `traceparent`. It is made the active context for the rest of the request's lifecycle by
- * calling `done` inside `context.with`: Fastify runs the later hooks and the handler from
- * that call, so every span and log line of the handler sees it.
+ * What the kit observes of each request: a SERVER span (when tracing is on) continuing the
+ * caller's W3C `traceparent`, and the RED metrics (when `http` is given).
+ *
+ * The span is made the active context for the rest of the request's lifecycle by calling
+ * `done` inside `context.with`: Fastify runs the later hooks and the handler from that call, so
+ * every span and log line of the handler sees it. It is named `METHOD /route/:template` when
+ * the response is done, by the one response hook that also records the metrics: each hook
+ * Fastify runs, and each read of `request.routeOptions` (a new object per read), costs every
+ * request.
  */
-export function installServerTracing(app: FastifyInstance, tracing: ServiceTracing): void {
-  if (!tracing.enabled) return;
+export function installServerTelemetry(
+  app: FastifyInstance,
+  tracing: ServiceTracing,
+  http: HttpMetrics | undefined,
+): void {
+  if (tracing.enabled) installServerSpans(app, tracing);
+  if (!tracing.enabled && !http) return;
+  // Callback style: an async hook costs a promise and a microtask on every request.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    const span = (request as TracedRequest)[kSpan];
+    if (span) endServerSpan(span, request.method, route, reply.statusCode);
+    http?.record(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+}
+
+function installServerSpans(app: FastifyInstance, tracing: ServiceTracing): void {
   const { tracer } = tracing;
   // Declared up front so every request object is built with the slot: a property added to
   // some requests and not others gives them another hidden class, and V8 then slows down
@@ -44,31 +67,24 @@ export function installServerTracing(app: FastifyInstance, tracing: ServiceTraci
   app.decorateRequest(kSpan, undefined);
 
   app.addHook('onRequest', (request, _reply, done) => {
-    if (untraced(request.url)) return done();
-    const { headers } = request;
-    // Most requests come without a caller's trace: no propagator round for them.
-    const parent = headers.traceparent ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
-    // A new trace takes the id the request's logger was already given, so they agree.
-    const caller = trace.getSpanContext(parent);
+    const { headers, url } = request;
+    if (untraced(url)) return done();
+    // Most requests come without a caller's trace: no propagator round for them, and the new
+    // trace takes the id the request's logger was already given, so they agree.
+    let parent = ROOT_CONTEXT;
+    if (headers.traceparent) parent = propagation.extract(ROOT_CONTEXT, headers);
+    const caller = headers.traceparent ? trace.getSpanContext(parent) : undefined;
     if (!caller || !isSpanContextValid(caller)) useTraceIdForNextRoot(traceIdOf(request.raw));
-    const { url } = request;
     const query = url.indexOf('?');
-    const route = request.routeOptions.url;
-    const span = tracer.startSpan(
-      route ? `${request.method} ${route}` : request.method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          [ATTR_HTTP_REQUEST_METHOD]: request.method,
-          [ATTR_URL_PATH]: query === -1 ? url : url.slice(0, query),
-          [ATTR_URL_SCHEME]: request.protocol,
-          ...(route ? { [ATTR_HTTP_ROUTE]: route } : {}),
-          [ATTR_CLIENT_ADDRESS]: request.ip,
-          ...(headers['user-agent'] ? { [ATTR_USER_AGENT_ORIGINAL]: headers['user-agent'] } : {}),
-        },
-      },
-      parent,
-    );
+    const userAgent = headers['user-agent'];
+    const attributes: Attributes = {
+      [ATTR_HTTP_REQUEST_METHOD]: request.method,
+      [ATTR_URL_PATH]: query === -1 ? url : url.slice(0, query),
+      [ATTR_URL_SCHEME]: request.protocol,
+      [ATTR_CLIENT_ADDRESS]: request.ip,
+    };
+    if (userAgent) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent;
+    const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes }, parent);
     (request as TracedRequest)[kSpan] = span;
     context.with(trace.setSpan(parent, span), done);
   });
@@ -78,22 +94,21 @@ export function installServerTracing(app: FastifyInstance, tracing: ServiceTraci
     if (span) span.recordException(error);
   });
 
-  // Callback style: an async hook costs a promise and a microtask on every request.
-  app.addHook('onResponse', (request, reply, done) => {
-    const span = (request as TracedRequest)[kSpan];
-    if (span) {
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode);
-      // Semantic conventions: a 4xx is the client's error, not the server span's.
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
-    done();
-  });
-
   app.addHook('onRequestAbort', async (request) => {
     const span = (request as TracedRequest)[kSpan];
     if (!span) return;
     failSpan(span, new Error('client aborted the request'));
     span.end();
   });
+}
+
+function endServerSpan(span: Span, method: string, route: string | undefined, status: number) {
+  if (route) {
+    span.updateName(`${method} ${route}`);
+    span.setAttribute(ATTR_HTTP_ROUTE, route);
+  }
+  span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+  // Semantic conventions: a 4xx is the client's error, not the server span's.
+  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
 }
