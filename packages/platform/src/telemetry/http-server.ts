@@ -21,6 +21,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { traceIdOf } from '../http/trace-context.ts';
 import type { HttpMetrics } from '../http-metrics.ts';
+import { withActiveSpan } from './linked-context.ts';
 import { failSpan, type ServiceTracing, useTraceIdForNextRoot } from './tracing.ts';
 
 const kSpan = Symbol('lattice.serverSpan');
@@ -86,7 +87,7 @@ function installServerSpans(app: FastifyInstance, tracing: ServiceTracing): void
     if (userAgent) attributes[ATTR_USER_AGENT_ORIGINAL] = userAgent;
     const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes }, parent);
     (request as TracedRequest)[kSpan] = span;
-    context.with(trace.setSpan(parent, span), done);
+    context.with(withActiveSpan(parent, span), done);
   });
 
   app.addHook('onError', async (request, _reply, error) => {

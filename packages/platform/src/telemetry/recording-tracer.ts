@@ -14,6 +14,7 @@ import {
 import { type InstrumentationScope, isTracingSuppressed } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { IdGenerator, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { withActiveSpan } from './linked-context.ts';
 import { RecordedSpan, validAttributes } from './recorded-span.ts';
 
 export interface RecordingTracerOptions {
@@ -104,6 +105,6 @@ export class RecordingTracer implements Tracer {
     const options = rest.length > 1 ? (rest[0] as SpanOptions) : undefined;
     const parent = rest.length > 2 ? (rest[1] as Context) : contextApi.active();
     const span = this.startSpan(name, options, parent);
-    return contextApi.with(trace.setSpan(parent, span), () => fn(span)) as ReturnType<F>;
+    return contextApi.with(withActiveSpan(parent, span), () => fn(span)) as ReturnType<F>;
   }
 }
