@@ -27,6 +27,7 @@ import type { ObserverHub } from './events/observer-hub.ts';
 import { eventsWithoutDatabase, ServiceEventsImpl } from './events/service-events.ts';
 import { openEventBus, startEvents } from './events/wire-events.ts';
 import { Readiness, registerHealthRoutes } from './health.ts';
+import { installRequestLifecycle } from './http/request-lifecycle.ts';
 import { requestIdOf, traceIdOf } from './http/trace-context.ts';
 import { validatorCompiler } from './http/validation.ts';
 import { HttpMetrics } from './http-metrics.ts';
@@ -42,7 +43,6 @@ import type {
   ServiceDefinition,
 } from './service-types.ts';
 import { traceUndiciRequests } from './telemetry/http-client.ts';
-import { installServerTelemetry } from './telemetry/http-server.ts';
 import { registerKitMetrics } from './telemetry/kit-metrics.ts';
 import { tracedBus } from './telemetry/traced-bus.ts';
 import { serviceTracing } from './telemetry/tracing.ts';
@@ -116,11 +116,6 @@ function authUrlFrom(discovery: Discovery): string {
   return discovery.instances('auth')[0] ?? 'http://127.0.0.1:8081';
 }
 
-/** Orchestrator probes and metric scrapes. */
-function isProbe(url: string): boolean {
-  return url.startsWith('/health/') || url === '/metrics';
-}
-
 function missingDatabase(name: string): Database {
   const fail = (): never => {
     throw new Error(`Service ${name} declares no migrations, so it has no database`);
@@ -177,7 +172,7 @@ export async function createService<P extends TProperties>(
     bodyLimit: config.BODY_LIMIT_BYTES,
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     genReqId: requestIdOf,
-    // One line per request is written by the onResponse hook below, with its duration.
+    // One line per request is written by the kit's response hook (request-lifecycle.ts).
     logController: new LogController({
       requestIdLogLabel: 'requestId',
       disableRequestLogging: true,
@@ -192,30 +187,15 @@ export async function createService<P extends TProperties>(
   }).withTypeProvider() as unknown as ServiceApp;
 
   // Set by the authentication pre-handlers on some routes only: declared for every request so
-  // all request objects share one hidden class (see installServerTelemetry).
+  // all request objects share one hidden class (see declareServerSpans).
   app.decorateRequest('identity', undefined);
   app.decorateRequest('caller', undefined);
   const httpMetrics = config.METRICS_ENABLED ? new HttpMetrics() : undefined;
-  installServerTelemetry(app, tracing, httpMetrics);
+  installRequestLifecycle(app, tracing, httpMetrics);
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const line = {
-      method: request.method,
-      url: request.url,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-    };
-    if (reply.statusCode >= 500) request.log.warn(line, 'request failed');
-    // Probes and scrapes arrive every few seconds; logging each would drown the real traffic.
-    else if (!isProbe(request.url)) request.log.info(line, 'request completed');
-  });
-
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
