@@ -50,11 +50,17 @@ export async function enqueue<DB>(
         (event) =>
           sql`(${event.id}::uuid, ${event.subject}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${event.traceparent ?? null})`,
       );
-    await sql`INSERT INTO outbox (id, aggregate, type, event, traceparent) VALUES ${sql.join(rows)}`.execute(
+    const insert = sql`INSERT INTO outbox (id, aggregate, type, event, traceparent) VALUES ${sql.join(rows)}`;
+    if (start + ROWS_PER_INSERT < list.length) {
+      await insert.execute(trx);
+      continue;
+    }
+    // The last insert carries the wake-up, one round trip for both (a data-modifying WITH runs
+    // whether or not the query reads it). NOTIFY is delivered on commit only, so the relay
+    // never wakes for a rolled-back event. current_schema() is the service's schema: the
+    // Database port puts it first on the path.
+    await sql`WITH written AS (${insert}) SELECT pg_notify('lattice_outbox_' || current_schema(), '')`.execute(
       trx,
     );
   }
-  // NOTIFY is delivered on commit only, so the relay never wakes for a rolled-back event.
-  // current_schema() is the service's schema: the Database port puts it first on the path.
-  await sql`SELECT pg_notify('lattice_outbox_' || current_schema(), '')`.execute(trx);
 }

@@ -184,6 +184,25 @@ for (const { kind, skip } of databaseKinds) {
       }
     });
 
+    test('a write larger than one INSERT (1000 rows) is stored whole, in order, and still wakes the relay', async (t) => {
+      const { database, listen, makeRelay } = await outboxDatabase(
+        t,
+        kind,
+        uniqueService('outbox_many'),
+      );
+      const bus = new RecordingBus();
+      const relay = makeRelay({ database, bus, listen, pollIntervalMs: 60_000 });
+      await relay.start();
+      await delay(100);
+      const events = Array.from({ length: 2500 }, (_, n) => makeEvent('bulk', { n }));
+      await write(database, events);
+      await waitFor('all 2500 published', () => bus.stored.length === 2500, 20_000);
+      assert.deepEqual(
+        bus.stored.map((event) => (event.data as { n: number }).n),
+        events.map((_, n) => n),
+      );
+    });
+
     test('lag() counts unsent events and the age of the oldest', async (t) => {
       const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_lag'));
       const relay = makeRelay({ bus: new RecordingBus() });
