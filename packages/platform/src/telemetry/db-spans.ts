@@ -11,6 +11,21 @@ import type { LogEvent } from 'kysely';
 import { activeSpanAndTracer } from './tracing.ts';
 
 const OPERATION = /^\s*(?:with\b[\s\S]*?\)\s*)?([a-z]+)/i;
+// Kysely's builders say what the query is; only raw `sql` templates need their text read.
+const OPERATION_OF_NODE: Record<string, string> = {
+  SelectQueryNode: 'SELECT',
+  InsertQueryNode: 'INSERT',
+  UpdateQueryNode: 'UPDATE',
+  DeleteQueryNode: 'DELETE',
+  MergeQueryNode: 'MERGE',
+};
+
+/** The span's operation: from the query's node, or for a raw `sql` template its first keyword after any WITH. */
+export function operationOf(query: LogEvent['query']): string {
+  const known = OPERATION_OF_NODE[query.query.kind];
+  if (known) return known;
+  return (OPERATION.exec(query.sql)?.[1] ?? 'query').toUpperCase();
+}
 
 /**
  * Kysely's `log` hook as a source of CLIENT spans, one per query, on PGlite and pg alike:
@@ -25,7 +40,7 @@ export function queryTracer(schema: string, driver: 'pglite' | 'pg'): (event: Lo
     if (!found) return;
     const end = performance.timeOrigin + performance.now();
     const sqlText = event.query.sql;
-    const operation = (OPERATION.exec(sqlText)?.[1] ?? 'query').toUpperCase();
+    const operation = operationOf(event.query);
     const span = found.tracer.startSpan(`${operation} ${schema}`, {
       kind: SpanKind.CLIENT,
       startTime: end - event.queryDurationMillis,
