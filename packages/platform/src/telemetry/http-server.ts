@@ -63,7 +63,10 @@ export function declareServerSpans(app: FastifyInstance): void {
  */
 export function startServerSpan(tracer: Tracer, request: FastifyRequest, done: () => void): void {
   const { headers, url } = request;
-  if (untraced(url)) return done();
+  if (untraced(url)) {
+    done();
+    return;
+  }
   // Most requests come without a caller's trace: no propagator round for them, and the new
   // trace takes the id the request's logger was already given, so they agree.
   let parent = ROOT_CONTEXT;
@@ -90,7 +93,8 @@ export function endServerSpan(
   status: number,
 ): void {
   const span = (request as TracedRequest)[kSpan];
-  if (!span) return;
+  // Already ended when the client aborted: the response hook may still run after that.
+  if (!span?.isRecording()) return;
   if (route) {
     span.updateName(`${request.method} ${route}`);
     span.setAttribute(ATTR_HTTP_ROUTE, route);
