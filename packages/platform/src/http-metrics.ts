@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { isProbe } from './http/probes.ts';
 
 /** Upper bounds (seconds) of the request duration histogram's buckets. */
 export const DURATION_BUCKETS = [
@@ -44,8 +45,7 @@ export class HttpMetrics {
     const template = route ?? 'unmatched';
     let methods = this.#routes.get(template);
     if (!methods) {
-      // Probes and scrapes arrive every few seconds and say nothing about the service's work.
-      if (template.startsWith('/health/') || template === '/metrics') return;
+      if (isProbe(template)) return;
       methods = new Map();
       this.#routes.set(template, methods);
     }

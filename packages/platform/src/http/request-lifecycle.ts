@@ -2,11 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpMetrics } from '../http-metrics.ts';
 import { declareServerSpans, endServerSpan, startServerSpan } from '../telemetry/http-server.ts';
 import type { ServiceTracing } from '../telemetry/tracing.ts';
-
-/** Probes and scrapes arrive every few seconds; logging each would drown the real traffic. */
-function isProbe(url: string): boolean {
-  return url.startsWith('/health/') || url === '/metrics';
-}
+import { isProbe } from './probes.ts';
 
 /**
  * What the kit does around every request, in one hook at each end: the `x-request-id` header

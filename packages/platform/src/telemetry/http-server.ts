@@ -20,17 +20,13 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isProbe } from '../http/probes.ts';
 import { traceIdOf } from '../http/trace-context.ts';
 import { withActiveSpan } from './linked-context.ts';
 import { failSpan, useTraceIdForNextRoot } from './tracing.ts';
 
 const kSpan = Symbol('lattice.serverSpan');
 type TracedRequest = FastifyRequest & { [kSpan]?: Span };
-
-/** Probes and scrapes arrive every few seconds: spans for them would crowd out real traces. */
-function untraced(url: string): boolean {
-  return url.startsWith('/health/') || url === '/metrics';
-}
 
 /**
  * The SERVER span of each request, continuing the caller's W3C `traceparent`. The kit's request
@@ -63,15 +59,14 @@ export function declareServerSpans(app: FastifyInstance): void {
  */
 export function startServerSpan(tracer: Tracer, request: FastifyRequest, done: () => void): void {
   const { headers, url } = request;
-  if (untraced(url)) {
+  if (isProbe(url)) {
     done();
     return;
   }
   // Most requests come without a caller's trace: no propagator round for them, and the new
   // trace takes the id the request's logger was already given, so they agree.
-  let parent = ROOT_CONTEXT;
-  if (headers.traceparent) parent = propagation.extract(ROOT_CONTEXT, headers);
-  const caller = headers.traceparent ? trace.getSpanContext(parent) : undefined;
+  const parent = headers.traceparent ? propagation.extract(ROOT_CONTEXT, headers) : ROOT_CONTEXT;
+  const caller = trace.getSpanContext(parent);
   if (!caller || !isSpanContextValid(caller)) useTraceIdForNextRoot(traceIdOf(request.raw));
   const query = url.indexOf('?');
   const userAgent = headers['user-agent'];

@@ -12,7 +12,7 @@ import {
   SpanStatusCode,
   type TimeInput,
 } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
+import { type InstrumentationScope, isAttributeValue } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import {
@@ -31,23 +31,10 @@ const UNSET: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 // Frozen: a span shares it until its first event or link, then gets an array of its own.
 const NONE = Object.freeze([]) as never[];
 
-/** What the SDK accepts as an attribute value: a primitive, or an array of one primitive type. */
-export function isAttributeValue(value: unknown): value is AttributeValue {
-  const type = typeof value;
-  if (type === 'string' || type === 'number' || type === 'boolean') return true;
-  if (!Array.isArray(value)) return false;
-  let first: string | undefined;
-  for (const item of value) {
-    if (item == null) continue;
-    const itemType = typeof item;
-    if (itemType !== 'string' && itemType !== 'number' && itemType !== 'boolean') return false;
-    if (first === undefined) first = itemType;
-    else if (itemType !== first) return false;
-  }
-  return true;
-}
-
-/** Copies the valid entries of `attributes` (an invalid value is dropped, as the SDK does). */
+/**
+ * Copies the valid entries of `attributes`: an invalid value is dropped, and so is an empty
+ * one, as the SDK's span does with what its tracer's `sanitizeAttributes` keeps.
+ */
 export function validAttributes(attributes: Attributes | undefined): Attributes {
   const valid: Attributes = {};
   if (!attributes) return valid;
