@@ -3,90 +3,160 @@ import type { StoredEvent } from './event-store.ts';
 import { readAllEvents } from './event-store.ts';
 import type { Executor } from './schema.ts';
 
+/** A placed order's first row in both read models. */
+interface PlacedRow {
+  order_id: string;
+  tenant_id: string;
+  customer_id: string;
+  total_cents: number;
+  currency: string;
+  items: unknown;
+  payment_method: string;
+  line_count: number;
+  at: string;
+  version: number;
+}
+
 /**
- * Applies one domain event to the read models (order_detail, order_list). Each row remembers
- * the last version applied, and every update is guarded by `version < event version`: applying
- * an event twice, or an older one after a newer, changes nothing.
+ * A later event's change: a null column is left as it is. `payment_id_if_none` sets the
+ * payment only on an order that has none (a late payment's refund keeps the first payment).
  */
-export async function projectEvent(db: Executor, stored: StoredEvent): Promise<void> {
+interface ChangeRow {
+  order_id: string;
+  version: number;
+  at: string;
+  status: 'confirmed' | 'cancelled' | null;
+  payment_id: string | null;
+  payment_id_if_none: boolean;
+  cancellation_reason: string | null;
+  refunded_at: string | null;
+}
+
+function changeOf(stored: StoredEvent): PlacedRow | ChangeRow {
   const { event, version, streamId } = stored;
-  const at = new Date(event.data.at);
+  const at = event.data.at;
   if (event.type === 'OrderPlaced') {
     const d = event.data;
-    const common = {
+    return {
       order_id: streamId,
       tenant_id: d.tenantId,
       customer_id: d.customerId,
-      status: 'pending' as const,
       total_cents: d.totalCents,
       currency: d.currency,
-      created_at: at,
-      updated_at: at,
+      items: d.items,
+      payment_method: d.paymentMethod,
+      line_count: d.items.length,
+      at,
       version,
     };
-    await db
-      .insertInto('order_detail')
-      .values({
-        ...common,
-        items: JSON.stringify(d.items),
-        payment_method: d.paymentMethod,
-        payment_id: null,
-        cancellation_reason: null,
-        refunded_at: null,
-      })
-      .onConflict((oc) => oc.column('order_id').doNothing())
-      .execute();
-    await db
-      .insertInto('order_list')
-      .values({ ...common, line_count: d.items.length })
-      .onConflict((oc) => oc.column('order_id').doNothing())
-      .execute();
-    return;
   }
-
-  const detail = (set: Record<string, unknown>) =>
-    db
-      .updateTable('order_detail')
-      .set({ ...set, updated_at: at, version })
-      .where('order_id', '=', streamId)
-      .where('version', '<', version)
-      .execute();
-  const list = (set: Record<string, unknown>) =>
-    db
-      .updateTable('order_list')
-      .set({ ...set, updated_at: at, version })
-      .where('order_id', '=', streamId)
-      .where('version', '<', version)
-      .execute();
-
+  const change: ChangeRow = {
+    order_id: streamId,
+    version,
+    at,
+    status: null,
+    payment_id: null,
+    payment_id_if_none: false,
+    cancellation_reason: null,
+    refunded_at: null,
+  };
   switch (event.type) {
     case 'OrderConfirmed':
-      await detail({ status: 'confirmed', payment_id: event.data.paymentId });
-      await list({ status: 'confirmed' });
-      return;
+      return { ...change, status: 'confirmed', payment_id: event.data.paymentId };
     case 'OrderCancelled':
-      await detail({
+      return {
+        ...change,
         status: 'cancelled',
         cancellation_reason: event.data.reason,
-        ...(event.data.paymentId ? { payment_id: event.data.paymentId } : {}),
-      });
-      await list({ status: 'cancelled' });
-      return;
+        payment_id: event.data.paymentId ?? null,
+      };
     case 'RefundRequested':
-      // The order's payment stays the first one known (a late payment when there was none).
-      await detail({ payment_id: sql`coalesce(payment_id, ${event.data.paymentId})` });
-      await list({});
-      return;
+      return { ...change, payment_id: event.data.paymentId, payment_id_if_none: true };
     case 'PaymentRefunded':
-      await detail({ refunded_at: at });
-      await list({});
-      return;
+      return { ...change, refunded_at: at };
   }
 }
 
+/**
+ * Applies domain events to the read models (order_detail, order_list). Each row remembers the
+ * last version applied, and every update is guarded by `version < event version`: applying an
+ * event twice, or an older one after a newer, changes nothing.
+ *
+ * The events go to PostgreSQL as one jsonb parameter and are written by the data-modifying
+ * CTEs of ONE statement: one round trip for a placement or a whole batch of saga steps. A
+ * statement may change a row once only, so a stream's second event goes in a second statement
+ * (round), its third in a third: each row then sees its events in order.
+ */
 export async function projectEvents(db: Executor, events: readonly StoredEvent[]): Promise<void> {
-  for (const stored of events) await projectEvent(db, stored);
+  const rounds: Array<{ placed: PlacedRow[]; changed: ChangeRow[] }> = [];
+  const seen = new Map<string, number>();
+  for (const stored of events) {
+    const round = seen.get(stored.streamId) ?? 0;
+    seen.set(stored.streamId, round + 1);
+    rounds[round] ??= { placed: [], changed: [] };
+    const change = changeOf(stored);
+    if ('tenant_id' in change) rounds[round].placed.push(change);
+    else rounds[round].changed.push(change);
+  }
+  for (const round of rounds) await writeRound(db, round);
 }
+
+async function writeRound(
+  db: Executor,
+  rows: { placed: PlacedRow[]; changed: ChangeRow[] },
+): Promise<void> {
+  const parts = [];
+  if (rows.placed.length > 0) parts.push(DETAIL_INSERT, LIST_INSERT);
+  if (rows.changed.length > 0) parts.push(DETAIL_UPDATE, LIST_UPDATE);
+  const ctes = parts.map((part, i) => sql`${sql.raw(`w${i}`)} AS (${part})`);
+  await sql`WITH input AS (SELECT ${JSON.stringify(rows)}::jsonb AS j),
+    placed AS (
+      SELECT r.* FROM input, jsonb_to_recordset(input.j -> 'placed') AS r(
+        order_id uuid, tenant_id text, customer_id text, total_cents bigint, currency text,
+        items jsonb, payment_method text, line_count integer, at timestamptz, version integer)
+    ),
+    changed AS (
+      SELECT r.* FROM input, jsonb_to_recordset(input.j -> 'changed') AS r(
+        order_id uuid, version integer, at timestamptz, status text, payment_id text,
+        payment_id_if_none boolean, cancellation_reason text, refunded_at timestamptz)
+    ),
+    ${sql.join(ctes)}
+    SELECT 1`.execute(db);
+}
+
+const DETAIL_INSERT = sql`INSERT INTO order_detail (order_id, tenant_id, customer_id, status,
+    total_cents, currency, created_at, updated_at, version, items, payment_method)
+  SELECT order_id, tenant_id, customer_id, 'pending', total_cents, currency, at, at, version,
+    items, payment_method
+  FROM placed
+  ON CONFLICT (order_id) DO NOTHING`;
+
+const LIST_INSERT = sql`INSERT INTO order_list (order_id, tenant_id, customer_id, status,
+    total_cents, currency, created_at, updated_at, version, line_count)
+  SELECT order_id, tenant_id, customer_id, 'pending', total_cents, currency, at, at, version,
+    line_count
+  FROM placed
+  ON CONFLICT (order_id) DO NOTHING`;
+
+const DETAIL_UPDATE = sql`UPDATE order_detail d SET
+    status = coalesce(c.status, d.status),
+    payment_id = CASE
+      WHEN c.payment_id IS NULL THEN d.payment_id
+      WHEN c.payment_id_if_none THEN coalesce(d.payment_id, c.payment_id)
+      ELSE c.payment_id END,
+    cancellation_reason = coalesce(c.cancellation_reason, d.cancellation_reason),
+    refunded_at = coalesce(c.refunded_at, d.refunded_at),
+    updated_at = c.at,
+    version = c.version
+  FROM changed c
+  WHERE d.order_id = c.order_id AND d.version < c.version`;
+
+const LIST_UPDATE = sql`UPDATE order_list l SET
+    status = coalesce(c.status, l.status),
+    updated_at = c.at,
+    version = c.version
+  FROM changed c
+  WHERE l.order_id = c.order_id AND l.version < c.version`;
 
 /**
  * Empties the read models and replays every event of the store into them, in `db` (pass a
