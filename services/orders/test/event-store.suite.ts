@@ -24,7 +24,17 @@ import {
   placeOrder,
 } from '../src/domain/order.ts';
 import { orderMetrics } from '../src/domain/order-metrics.ts';
-import { executeOrderCommand, loadOrder, replayOrder } from '../src/domain/order-store.ts';
+import {
+  executeOrderCommand,
+  executeOrderCommands,
+  loadOrder,
+  replayOrder,
+} from '../src/domain/order-store.ts';
+import {
+  applyPaymentOutcome,
+  applyPaymentOutcomes,
+  type PaymentOutcome,
+} from '../src/domain/payment-saga.ts';
 import { rebuildReadModels } from '../src/rebuild-projections.ts';
 import { database, type OrdersService, SNAPSHOT_EVERY } from './support/harness.ts';
 
@@ -79,6 +89,64 @@ async function command(
 ) {
   return deps.database.transaction((trx) =>
     executeOrderCommand(deps, trx, { orderId, metadata: {}, decide }),
+  );
+}
+
+/**
+ * One set of orders and the payment outcomes about them: two for one order, one for an order
+ * cancelled meanwhile, one for no order, one naming another tenant.
+ */
+async function sagaScenario(
+  deps: OrdersDeps,
+): Promise<{ orders: string[]; outcomes: PaymentOutcome[] }> {
+  const orders = [
+    await newOrder(deps),
+    await newOrder(deps),
+    await newOrder(deps),
+    await newOrder(deps),
+  ];
+  await command(deps, orders[3] as string, (o) => (o ? cancelByCustomer(o, new Date()) : []));
+  const payment = async (orderId: string, paymentId: string, tenantId?: string) => ({
+    paymentId,
+    orderId,
+    tenantId: tenantId ?? ((await loadOrder(deps.database.db, orderId)).order?.tenantId as string),
+    customerId: 'customer',
+    amountCents: 1299,
+    currency: 'EUR',
+  });
+  const [a, b, c, d] = orders as [string, string, string, string];
+  const outcomes: PaymentOutcome[] = [
+    { kind: 'succeeded', payment: await payment(a, 'pay-a') },
+    { kind: 'succeeded', payment: await payment(b, 'pay-b') },
+    { kind: 'failed', payment: { ...(await payment(c, 'pay-c')), reason: 'payment_declined' } },
+    { kind: 'refunded', payment: { ...(await payment(b, 'pay-b')), reason: 'admin' } },
+    { kind: 'succeeded', payment: await payment(d, 'pay-d') },
+    { kind: 'succeeded', payment: await payment(uuidv7(), 'pay-none', 'tenant') },
+    { kind: 'succeeded', payment: await payment(a, 'pay-other', 'another-tenant') },
+  ];
+  return { orders, outcomes };
+}
+
+/** What a saga scenario left, without its ids and times. */
+async function sagaOutcome(deps: OrdersDeps, orders: string[]) {
+  const models = await readModels(deps.database.db);
+  return Promise.all(
+    orders.map(async (orderId) => {
+      const detail = models.detail.find((row) => row.order_id === orderId);
+      const list = models.list.find((row) => row.order_id === orderId);
+      return {
+        events: (await readStream(deps.database.db, orderId)).map((s) => s.event.type),
+        status: (await loadOrder(deps.database.db, orderId)).order?.status,
+        detail: [
+          detail?.status,
+          detail?.payment_id,
+          detail?.cancellation_reason,
+          !!detail?.refunded_at,
+          detail?.version,
+        ],
+        list: [list?.status, list?.version],
+      };
+    }),
   );
 }
 
@@ -300,6 +368,87 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
         .where('stream_id', '=', orderId)
         .execute();
       assert.deepEqual((await loadOrder(deps.database.db, orderId)).order, full);
+    });
+
+    test('a batch of payment outcomes ends as the same outcomes applied one by one', async () => {
+      const deps = depsOf(svc());
+      const one = await sagaScenario(deps);
+      const singly = [];
+      for (const [index, outcome] of one.outcomes.entries()) {
+        const step = await deps.database.transaction((trx) =>
+          applyPaymentOutcome(deps, trx, outcome, { causationId: `e${index}` }),
+        );
+        singly.push([step.ignored, step.appended.map((s) => s.event.type)]);
+      }
+      const batch = await sagaScenario(deps);
+      const steps = await deps.database.transaction((trx) =>
+        applyPaymentOutcomes(
+          deps,
+          trx,
+          batch.outcomes.map((outcome, index) => ({
+            outcome,
+            metadata: { causationId: `e${index}` },
+          })),
+        ),
+      );
+      assert.deepEqual(
+        steps.map((step) => [step.ignored, step.appended.map((s) => s.event.type)]),
+        singly,
+      );
+      const left = await sagaOutcome(deps, batch.orders);
+      assert.deepEqual(left, await sagaOutcome(deps, one.orders));
+      assert.deepEqual(
+        left.map((o) => o.status),
+        ['confirmed', 'confirmed', 'cancelled', 'cancelled'],
+      );
+      assert.deepEqual(left[1]?.events, ['OrderPlaced', 'OrderConfirmed', 'PaymentRefunded']);
+    });
+
+    test('commands on several orders fail as a whole when one stream moved meanwhile', async () => {
+      const deps = depsOf(svc());
+      const calm = await newOrder(deps);
+      const moved = await newOrder(deps);
+      await assert.rejects(
+        deps.database.transaction((trx) =>
+          executeOrderCommands(deps, trx, [
+            {
+              orderId: calm,
+              metadata: {},
+              decide: (order) => (order ? paymentSucceeded(order, 'pay-calm', new Date()) : []),
+            },
+            {
+              orderId: moved,
+              metadata: {},
+              decide: async (order) => {
+                if (!order) return [];
+                // A rival appends version 2 after this command read version 1.
+                await appendEvents(trx, {
+                  streamId: moved,
+                  tenantId: order.tenantId,
+                  expectedVersion: 1,
+                  events: [
+                    {
+                      type: 'OrderConfirmed',
+                      data: { paymentId: 'rival', at: new Date().toISOString() },
+                    },
+                  ],
+                  metadata: {},
+                  recordedAt: new Date(),
+                });
+                return cancelByCustomer(order, new Date());
+              },
+            },
+          ]),
+        ),
+        (error) => error instanceof ConcurrencyConflict && error.streamId === moved,
+      );
+      // The transaction failed whole: neither order moved.
+      for (const orderId of [calm, moved]) {
+        assert.deepEqual(
+          (await readStream(deps.database.db, orderId)).map((s) => s.event.type),
+          ['OrderPlaced'],
+        );
+      }
     });
 
     test('rebuilding the read models from the events equals the live ones', async () => {

@@ -54,35 +54,55 @@ export interface Append {
  * insert wait for its outcome, so the check is exact under PostgreSQL's read committed.
  */
 export async function appendEvents(db: Executor, append: Append): Promise<StoredEvent[]> {
-  if (append.events.length === 0) return [];
-  const rows = append.events.map((event, index) => ({
-    stream_id: append.streamId,
-    version: append.expectedVersion + index + 1,
-    tenant_id: append.tenantId,
-    type: event.type,
-    data: JSON.stringify(event.data),
-    metadata: JSON.stringify(append.metadata),
-    recorded_at: append.recordedAt,
-  }));
+  return (await appendToStreams(db, [append]))[0] ?? [];
+}
+
+/**
+ * `appendEvents` for several streams in one INSERT. A conflict on any stream throws: the
+ * caller's transaction (or savepoint) must undo the others' rows.
+ */
+export async function appendToStreams(
+  db: Executor,
+  appends: readonly Append[],
+): Promise<StoredEvent[][]> {
+  const rows = appends.flatMap((append) =>
+    append.events.map((event, index) => ({
+      stream_id: append.streamId,
+      version: append.expectedVersion + index + 1,
+      tenant_id: append.tenantId,
+      type: event.type,
+      data: JSON.stringify(event.data),
+      metadata: JSON.stringify(append.metadata),
+      recorded_at: append.recordedAt,
+    })),
+  );
+  if (rows.length === 0) return appends.map(() => []);
   const inserted = await db
     .insertInto('order_events')
     .values(rows)
     .onConflict((oc) => oc.columns(['stream_id', 'version']).doNothing())
-    .returning('version')
+    .returning(['stream_id', 'version'])
     .execute();
-  // Versions are contiguous, so a conflict on the first one is a conflict on all; the caller's
-  // savepoint undoes any partial insert either way.
+  // Versions are contiguous, so a conflict on a stream's first one is a conflict on all.
   if (inserted.length !== rows.length) {
-    throw new ConcurrencyConflict(append.streamId, append.expectedVersion);
+    const written = new Set(inserted.map((row) => `${row.stream_id}/${row.version}`));
+    const lost = appends.find(
+      (append) =>
+        append.events.length > 0 &&
+        !written.has(`${append.streamId.toLowerCase()}/${append.expectedVersion + 1}`),
+    ) as Append;
+    throw new ConcurrencyConflict(lost.streamId, lost.expectedVersion);
   }
-  return rows.map((row, index) => ({
-    streamId: row.stream_id,
-    version: row.version,
-    tenantId: row.tenant_id,
-    event: append.events[index] as OrderEvent,
-    metadata: append.metadata,
-    recordedAt: append.recordedAt,
-  }));
+  return appends.map((append) =>
+    append.events.map((event, index) => ({
+      streamId: append.streamId,
+      version: append.expectedVersion + index + 1,
+      tenantId: append.tenantId,
+      event,
+      metadata: append.metadata,
+      recordedAt: append.recordedAt,
+    })),
+  );
 }
 
 /** The stream's events after `afterVersion`, in order. */
@@ -123,6 +143,11 @@ export interface Snapshot<S> {
   state: S;
 }
 
+export interface FromSnapshot<S> {
+  snapshot: Snapshot<S> | undefined;
+  events: StoredEvent[];
+}
+
 /**
  * The latest snapshot of a stream in shape `schema` (if any: one of another shape is as good as
  * none) and the events after it, in one round trip: what loading an aggregate needs.
@@ -131,9 +156,23 @@ export async function readFromSnapshot<S>(
   db: Executor,
   streamId: string,
   schema: number,
-): Promise<{ snapshot: Snapshot<S> | undefined; events: StoredEvent[] }> {
+): Promise<FromSnapshot<S>> {
+  return (await readFromSnapshots<S>(db, [streamId], schema)).get(streamId) as FromSnapshot<S>;
+}
+
+/** `readFromSnapshot` for several streams in one round trip; every id asked for is in the map. */
+export async function readFromSnapshots<S>(
+  db: Executor,
+  streamIds: readonly string[],
+  schema: number,
+): Promise<Map<string, FromSnapshot<S>>> {
+  const loaded = new Map<string, FromSnapshot<S>>(
+    streamIds.map((id) => [id, { snapshot: undefined, events: [] }]),
+  );
+  if (streamIds.length === 0) return loaded;
   const { rows } = await sql<{
     part: number;
+    stream_id: string;
     version: number;
     type: string;
     data: unknown;
@@ -141,24 +180,28 @@ export async function readFromSnapshot<S>(
     recorded_at: Date | null;
     tenant_id: string | null;
   }>`WITH snap AS (
-      SELECT version, state FROM order_snapshots WHERE stream_id = ${streamId} AND schema = ${schema}
+      SELECT stream_id, version, state FROM order_snapshots
+       WHERE stream_id = ANY(${streamIds}::uuid[]) AND schema = ${schema}
     )
-    SELECT 0 AS part, version, 'snapshot' AS type, state AS data, NULL::jsonb AS metadata,
-           NULL::timestamptz AS recorded_at, NULL::text AS tenant_id
+    SELECT 0 AS part, stream_id, version, 'snapshot' AS type, state AS data,
+           NULL::jsonb AS metadata, NULL::timestamptz AS recorded_at, NULL::text AS tenant_id
       FROM snap
     UNION ALL
-    SELECT 1, version, type, data, metadata, recorded_at, tenant_id
-      FROM order_events
-     WHERE stream_id = ${streamId} AND version > coalesce((SELECT version FROM snap), 0)
-    ORDER BY part, version`.execute(db);
-  const [first] = rows;
-  const snapshot =
-    first && first.part === 0
-      ? { version: first.version, state: jsonValue<S>(first.data) }
-      : undefined;
-  const events = rows
-    .filter((row) => row.part === 1)
-    .map((row) =>
+    SELECT 1, e.stream_id, e.version, e.type, e.data, e.metadata, e.recorded_at, e.tenant_id
+      FROM order_events e
+     WHERE e.stream_id = ANY(${streamIds}::uuid[])
+       AND e.version > coalesce((SELECT s.version FROM snap s WHERE s.stream_id = e.stream_id), 0)
+    ORDER BY stream_id, part, version`.execute(db);
+  // PostgreSQL spells uuids in lower case; the caller's spelling is kept.
+  const asked = new Map(streamIds.map((id) => [id.toLowerCase(), id]));
+  for (const row of rows) {
+    const streamId = asked.get(row.stream_id) as string;
+    const stream = loaded.get(streamId) as FromSnapshot<S>;
+    if (row.part === 0) {
+      stream.snapshot = { version: row.version, state: jsonValue<S>(row.data) };
+      continue;
+    }
+    stream.events.push(
       toStoredEvent({
         stream_id: streamId,
         version: row.version,
@@ -169,7 +212,8 @@ export async function readFromSnapshot<S>(
         recorded_at: row.recorded_at as Date,
       }),
     );
-  return { snapshot, events };
+  }
+  return loaded;
 }
 
 /** Keeps the newest snapshot only: an older one never replaces a newer. */

@@ -1,9 +1,10 @@
 import { sql, type Transaction } from 'kysely';
 import {
-  appendEvents,
+  appendToStreams,
   ConcurrencyConflict,
   type EventMetadata,
-  readFromSnapshot,
+  type FromSnapshot,
+  readFromSnapshots,
   readStream,
   type StoredEvent,
   saveSnapshot,
@@ -23,12 +24,23 @@ export interface LoadedOrder {
 
 /** The latest snapshot, if any, then the fold of the events after it. */
 export async function loadOrder(db: Executor, orderId: string): Promise<LoadedOrder> {
-  const { snapshot, events } = await readFromSnapshot<Order>(db, orderId, ORDER_SNAPSHOT_SCHEMA);
-  const order = fold(
-    snapshot?.state,
-    events.map((stored) => stored.event),
-  );
-  return { order, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
+  return (await loadOrders(db, [orderId]))[0] as LoadedOrder;
+}
+
+/** `loadOrder` for several orders in one round trip, in the order asked. */
+export async function loadOrders(
+  db: Executor,
+  orderIds: readonly string[],
+): Promise<LoadedOrder[]> {
+  const streams = await readFromSnapshots<Order>(db, orderIds, ORDER_SNAPSHOT_SCHEMA);
+  return orderIds.map((id) => {
+    const { snapshot, events } = streams.get(id) as FromSnapshot<Order>;
+    const order = fold(
+      snapshot?.state,
+      events.map((stored) => stored.event),
+    );
+    return { order, version: events.at(-1)?.version ?? snapshot?.version ?? 0 };
+  });
 }
 
 /** The fold of the whole stream, ignoring snapshots: what a snapshot must agree with. */
@@ -108,42 +120,99 @@ export async function executeOrderCommand(
   }
 }
 
-async function persist(
+/**
+ * Commands on distinct orders as one: one read of all their streams, then one statement each
+ * to append, project and record the events of all of them (a consumer's batch of saga steps).
+ * There is no retry here: a conflict on any stream throws ConcurrencyConflict and the caller's
+ * transaction must fail as a whole (a consumer's batch is then applied event by event, with
+ * `executeOrderCommand` and its retries).
+ */
+export async function executeOrderCommands(
+  deps: OrdersDeps,
+  trx: Transaction<OrdersDb>,
+  commands: readonly OrderCommand[],
+): Promise<CommandResult[]> {
+  const ids = commands.map((command) => command.orderId.toLowerCase());
+  if (new Set(ids).size !== ids.length) {
+    throw new Error('executeOrderCommands takes one command per order');
+  }
+  const loaded = await loadOrders(
+    trx,
+    commands.map((command) => command.orderId),
+  );
+  const steps: Step[] = [];
+  for (const [index, command] of commands.entries()) {
+    const state = loaded[index] as LoadedOrder;
+    steps.push({ command, loaded: state, decided: await command.decide(state.order) });
+  }
+  return persistMany(deps, trx, steps);
+}
+
+interface Step {
+  command: OrderCommand;
+  loaded: LoadedOrder;
+  decided: OrderEvent[];
+}
+
+function persist(
   deps: OrdersDeps,
   trx: Transaction<OrdersDb>,
   command: OrderCommand,
   loaded: LoadedOrder,
   decided: OrderEvent[],
 ): Promise<CommandResult> {
-  const tenantId = loaded.order?.tenantId ?? command.tenantId;
-  if (!tenantId) throw new Error(`a command created order ${command.orderId} without a tenant`);
-  const appended = await appendEvents(trx, {
-    streamId: command.orderId,
-    tenantId,
-    expectedVersion: loaded.version,
-    events: decided,
-    metadata: command.metadata,
-    recordedAt: deps.now(),
-  });
+  return persistMany(deps, trx, [{ command, loaded, decided }]).then(
+    (results) => results[0] as CommandResult,
+  );
+}
 
-  await projectEvents(trx, appended);
-  let order = loaded.order;
+async function persistMany(
+  deps: OrdersDeps,
+  trx: Transaction<OrdersDb>,
+  steps: readonly Step[],
+): Promise<CommandResult[]> {
+  const recordedAt = deps.now();
+  const appended = await appendToStreams(
+    trx,
+    steps.map(({ command, loaded, decided }) => {
+      const tenantId = loaded.order?.tenantId ?? command.tenantId;
+      if (!tenantId && decided.length > 0) {
+        throw new Error(`a command created order ${command.orderId} without a tenant`);
+      }
+      return {
+        streamId: command.orderId,
+        tenantId: tenantId ?? '',
+        expectedVersion: loaded.version,
+        events: decided,
+        metadata: command.metadata,
+        recordedAt,
+      };
+    }),
+  );
+  await projectEvents(trx, appended.flat());
+
   const announced = [];
-  for (const stored of appended) {
-    order = evolve(order, stored.event);
-    announced.push(...integrationEvents(deps.events, stored, order));
+  const results: CommandResult[] = [];
+  for (const [index, { command, loaded }] of steps.entries()) {
+    const events = appended[index] as StoredEvent[];
+    let order = loaded.order;
+    for (const stored of events) {
+      order = evolve(order, stored.event);
+      announced.push(...integrationEvents(deps.events, stored, order));
+    }
+    results.push({ order, appended: events });
+    if (events.length === 0) continue;
+    const state = order as Order;
+    const every = deps.snapshotEvery;
+    if (Math.floor(state.version / every) > Math.floor(loaded.version / every)) {
+      await saveSnapshot(trx, command.orderId, {
+        version: state.version,
+        schema: ORDER_SNAPSHOT_SCHEMA,
+        state,
+        takenAt: deps.now(),
+      });
+    }
   }
   if (announced.length > 0) await deps.events.record(trx, announced);
-
-  const state = order as Order;
-  const every = deps.snapshotEvery;
-  if (Math.floor(state.version / every) > Math.floor(loaded.version / every)) {
-    await saveSnapshot(trx, command.orderId, {
-      version: state.version,
-      schema: ORDER_SNAPSHOT_SCHEMA,
-      state,
-      takenAt: deps.now(),
-    });
-  }
-  return { order: state, appended };
+  return results;
 }
