@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Transaction } from 'kysely';
+import type { Compilable, Kysely, OperationNodeSource, Transaction } from 'kysely';
 import { createEvent, type NewEvent } from '../bus/envelope.ts';
 import type { CloudEvent, EventBus, Subscription } from '../bus/event-bus.ts';
 import { SchemaGuard } from '../bus/schema-guard.ts';
 import { subjectOfType } from '../bus/subjects.ts';
 import type { Database } from '../db/database.ts';
-import { enqueue } from '../outbox/enqueue.ts';
+import { enqueue, enqueueWithChange } from '../outbox/enqueue.ts';
 import { batchingInbox } from '../outbox/inbox-batch.ts';
 import { inEventContext } from '../telemetry/traced-bus.ts';
 
@@ -41,6 +41,16 @@ export interface ServiceEvents<DB = any> {
    * after commit, never if it rolls back. Domain events are never published straight to the bus.
    */
   record(trx: Transaction<DB>, events: CloudEvent | CloudEvent[]): Promise<void>;
+  /**
+   * A change (an UPDATE or INSERT ... RETURNING) and the events announcing it, recorded only if
+   * it returned a row, in one statement: atomic without a transaction, one round trip. Resolves
+   * with the change's first row. The events are built beforehand, from what the change writes.
+   */
+  recordWithChange<Row>(
+    db: Kysely<DB> | Transaction<DB>,
+    change: Compilable<Row> & OperationNodeSource,
+    events: CloudEvent | CloudEvent[],
+  ): Promise<Row | undefined>;
   /** Declares a consumer; it starts once the service is built and drains at shutdown. */
   consume<T>(spec: ConsumerSpec<T, DB>): void;
 }
@@ -71,6 +81,15 @@ export class ServiceEventsImpl implements ServiceEvents {
     // otherwise be refused by the bus on every relay round and hold back every later event.
     for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
     await enqueue(trx, events);
+  }
+
+  recordWithChange<Row>(
+    db: Kysely<any> | Transaction<any>,
+    change: Compilable<Row> & OperationNodeSource,
+    events: CloudEvent | CloudEvent[],
+  ): Promise<Row | undefined> {
+    for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
+    return enqueueWithChange(db, change, events);
   }
 
   consume<T>(spec: ConsumerSpec<T>): void {
@@ -134,6 +153,7 @@ export function eventsWithoutDatabase(service: string): ServiceEvents {
   return {
     create: (event) => createEvent({ ...event, source: service }),
     record: fail,
+    recordWithChange: fail,
     consume: fail,
   };
 }

@@ -1,6 +1,22 @@
-import { sql, type Transaction } from 'kysely';
+import {
+  type Compilable,
+  type Kysely,
+  type OperationNodeSource,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { CloudEvent } from '../bus/event-bus.ts';
 import { activeTraceparent } from '../telemetry/traced-bus.ts';
+
+/** The outbox rows of `events`, checked, each under the trace that records it. */
+function outboxRows(events: CloudEvent | CloudEvent[]) {
+  const list = (Array.isArray(events) ? events : [events]).map(withActiveTrace);
+  for (const event of list) check(event);
+  return list.map(
+    (event) =>
+      sql`(${event.id}::uuid, ${event.subject}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${event.traceparent ?? null})`,
+  );
+}
 
 /** The channel the relay of `schema` listens on; fits Postgres's 63-byte limit (schemas ≤ 48). */
 export function outboxChannel(schema: string): string {
@@ -40,17 +56,10 @@ export async function enqueue<DB>(
   trx: Transaction<DB>,
   events: CloudEvent | CloudEvent[],
 ): Promise<void> {
-  const list = (Array.isArray(events) ? events : [events]).map(withActiveTrace);
+  const list = outboxRows(events);
   if (list.length === 0) return;
-  for (const event of list) check(event);
   for (let start = 0; start < list.length; start += ROWS_PER_INSERT) {
-    const rows = list
-      .slice(start, start + ROWS_PER_INSERT)
-      .map(
-        (event) =>
-          sql`(${event.id}::uuid, ${event.subject}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${event.traceparent ?? null})`,
-      );
-    const insert = sql`INSERT INTO outbox (id, aggregate, type, event, traceparent) VALUES ${sql.join(rows)}`;
+    const insert = sql`INSERT INTO outbox (id, aggregate, type, event, traceparent) VALUES ${sql.join(list.slice(start, start + ROWS_PER_INSERT))}`;
     if (start + ROWS_PER_INSERT < list.length) {
       await insert.execute(trx);
       continue;
@@ -63,4 +72,33 @@ export async function enqueue<DB>(
       trx,
     );
   }
+}
+
+/**
+ * A state change and the events that announce it in ONE statement, so one round trip and no
+ * transaction: `change` is an UPDATE or INSERT ... RETURNING, and the events are written to the
+ * outbox only if it returned a row (a change that found nothing to change announces nothing).
+ * A statement is atomic on its own, so the events exist if and only if the change does. It
+ * resolves with the change's first row, or undefined. The events must not depend on what the
+ * change read: build them from what it writes.
+ */
+export async function enqueueWithChange<DB, Row>(
+  db: Kysely<DB> | Transaction<DB>,
+  change: Compilable<Row> & OperationNodeSource,
+  events: CloudEvent | CloudEvent[],
+): Promise<Row | undefined> {
+  const rows = outboxRows(events);
+  if (rows.length === 0) return (await sql<Row>`${change}`.execute(db)).rows[0];
+  if (rows.length > ROWS_PER_INSERT) throw new RangeError('too many events for one change');
+  const result = await sql<Row & { lattice_outbox_notified?: unknown }>`WITH changed AS (${change}),
+    written AS (
+      INSERT INTO outbox (id, aggregate, type, event, traceparent)
+      SELECT * FROM (VALUES ${sql.join(rows)}) AS e WHERE EXISTS (SELECT 1 FROM changed)
+    )
+    SELECT changed.*, pg_notify('lattice_outbox_' || current_schema(), '') AS lattice_outbox_notified
+      FROM changed`.execute(db);
+  const first = result.rows[0];
+  if (!first) return undefined;
+  delete first.lattice_outbox_notified;
+  return first as Row;
 }

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { CloudEvent } from '../../src/bus/event-bus.ts';
 import type { Database } from '../../src/db/database.ts';
-import { enqueue } from '../../src/outbox/enqueue.ts';
+import { enqueue, enqueueWithChange } from '../../src/outbox/enqueue.ts';
 import { databaseKinds, uniqueService } from '../support.ts';
 import { makeEvent, outboxDatabase, RecordingBus, waitFor } from './support.ts';
 
@@ -200,6 +200,57 @@ for (const { kind, skip } of databaseKinds) {
       assert.deepEqual(
         bus.stored.map((event) => (event.data as { n: number }).n),
         events.map((_, n) => n),
+      );
+    });
+
+    test('a change and its events in one statement: recorded only when the change returned a row', async (t) => {
+      const { database, listen, makeRelay } = await outboxDatabase(
+        t,
+        kind,
+        uniqueService('outbox_change'),
+      );
+      await sql`CREATE TABLE accounts (id text PRIMARY KEY, balance integer NOT NULL)`.execute(
+        database.db,
+      );
+      await sql`INSERT INTO accounts VALUES ('a', 10)`.execute(database.db);
+      const db = database.db.withTables<{ accounts: { id: string; balance: number } }>();
+      const debit = (id: string, amount: number) =>
+        db
+          .updateTable('accounts')
+          .set((eb) => ({ balance: eb('balance', '-', amount) }))
+          .where('id', '=', id)
+          .where('balance', '>=', amount)
+          .returningAll();
+      const bus = new RecordingBus();
+      const relay = makeRelay({ database, bus, listen, pollIntervalMs: 60_000 });
+      await relay.start();
+      await delay(100);
+
+      const debited = makeEvent('a', { debited: 4 });
+      const row = await enqueueWithChange(database.db, debit('a', 4), debited);
+      assert.deepEqual(row, { id: 'a', balance: 6 }, "the change's row, without the wake-up");
+      // The NOTIFY rode on the statement: published without waiting for the poll.
+      await waitFor('the event', () => bus.stored.length === 1, 3_000);
+      assert.deepEqual(bus.stored[0], debited);
+
+      // Nothing changed (not enough left, or no such row): no event recorded.
+      assert.equal(await enqueueWithChange(database.db, debit('a', 7), makeEvent('a')), undefined);
+      assert.equal(await enqueueWithChange(database.db, debit('b', 1), makeEvent('b')), undefined);
+      // Inside a transaction that rolls back, the change and its event go together.
+      await assert.rejects(
+        database.transaction(async (trx) => {
+          await enqueueWithChange(trx, debit('a', 1), makeEvent('a', { debited: 1 }));
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      assert.deepEqual(
+        (await rows(database)).map((r) => r.id),
+        [debited.id],
+      );
+      assert.equal(
+        (await db.selectFrom('accounts').select('balance').executeTakeFirst())?.balance,
+        6,
       );
     });
 
