@@ -1,5 +1,5 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
-import type { Executor, PaymentStatus, PaymentsTable } from './schema.ts';
+import { type Insertable, type Selectable, sql, type Updateable, type UpdateObject } from 'kysely';
+import type { Executor, PaymentStatus, PaymentsDb, PaymentsTable } from './schema.ts';
 
 export type PaymentRow = Selectable<PaymentsTable>;
 export type NewPayment = Omit<Insertable<PaymentsTable>, 'attempts'>;
@@ -108,13 +108,21 @@ export function paymentLedger(db: Executor) {
       from: PaymentStatus,
       changes: PaymentChanges,
     ): Promise<PaymentRow | undefined> {
+      return this.transitionQuery(id, from, changes).executeTakeFirst();
+    },
+
+    /** `transition` as a statement not yet run (to record its events with it). */
+    transitionQuery(
+      id: string,
+      from: PaymentStatus,
+      changes: PaymentChanges | UpdateObject<PaymentsDb, 'payments'>,
+    ) {
       return db
         .updateTable('payments')
         .set(changes)
         .where('id', '=', id)
         .where('status', '=', from)
-        .returningAll()
-        .executeTakeFirst();
+        .returningAll();
     },
 
     async update(id: string, changes: PaymentChanges): Promise<PaymentRow | undefined> {
