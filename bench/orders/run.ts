@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { testPostgresUrl } from '@lattice/platform/testing';
+import { dropDatabase } from '../../packages/platform/src/db/open-postgres.ts';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -42,11 +43,28 @@ out(
   `N=${settings.orders} orders (warm-up ${settings.warmup}), ${settings.concurrency} in flight, ${settings.customers} customers, pm_card_ok`,
 );
 
+// The bench's own databases, fresh each run: work left by an earlier run (payments to
+// reconcile, unsent events) would otherwise run alongside this one, and the bench never
+// touches the databases `npm start` uses.
+const DATABASE_PREFIX = 'lattice_bench_orders_';
+async function dropBenchDatabases(): Promise<void> {
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  const { rows } = await admin
+    .query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [
+      DATABASE_PREFIX,
+    ])
+    .finally(() => admin.end());
+  for (const { datname } of rows) await dropDatabase(postgresUrl, datname);
+}
+await dropBenchDatabases();
+
 const platform = await startDistributed({
   portOffset: settings.portOffset,
   // The load comes from one address here, unlike real customers: no per-IP bucket.
   env: {
     POSTGRES_URL: postgresUrl,
+    DATABASE_PREFIX,
     NATS_URL: natsUrl,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
     GATEWAY_RATE_LIMIT_IP: 'off',
@@ -56,6 +74,7 @@ const nc = await connect({ servers: natsUrl, name: 'bench-orders' });
 const cleanup = async () => {
   await nc.close().catch(() => {});
   await platform.stop();
+  await dropBenchDatabases();
 };
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
@@ -148,7 +167,7 @@ try {
   // The orders' own record, not the events: nothing left pending, nothing lost.
   const ordersDb = new pg.Client({
     connectionString: Object.assign(new URL(postgresUrl), {
-      pathname: '/lattice_orders',
+      pathname: `/${DATABASE_PREFIX}orders`,
     }).toString(),
   });
   await ordersDb.connect();

@@ -99,6 +99,7 @@ async function openDatabase(
         service: definition.name,
         serverUrl: config.POSTGRES_URL,
         databaseUrl: config.DATABASE_URL || undefined,
+        databasePrefix: config.DATABASE_PREFIX,
         poolMax: config.DATABASE_POOL_MAX,
       });
     }

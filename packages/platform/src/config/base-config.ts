@@ -63,6 +63,13 @@ export const baseConfigSchema = Type.Object({
     }),
   ),
 
+  DATABASE_PREFIX: Type.String({
+    default: 'lattice_',
+    pattern: '^[a-z_][a-z0-9_]{0,30}$',
+    description:
+      "Distributed mode: each service's database on POSTGRES_URL is <prefix><service> (another prefix lets two platforms share a server)",
+  }),
+
   DATABASE_POOL_MAX: Type.Integer({
     minimum: 1,
     default: 10,

@@ -18,12 +18,16 @@ const typeParsers = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+export const DEFAULT_DATABASE_PREFIX = 'lattice_';
+
 export interface PostgresDatabaseOptions {
   service: string;
   /** The server, e.g. postgres://postgres@127.0.0.1:5432/postgres. */
   serverUrl: string;
-  /** The service's own database; defaults to `lattice_<service>` on `serverUrl`. */
+  /** The service's own database; defaults to `<databasePrefix><service>` on `serverUrl`. */
   databaseUrl?: string;
+  /** Starts the default database name: `lattice_` unless several platforms share a server. */
+  databasePrefix?: string;
   poolMax?: number;
   /** Create the database if it does not exist (a fresh cluster, a test). */
   createDatabase?: boolean;
@@ -105,7 +109,11 @@ export async function openPostgresDatabase<DB>(
 ): Promise<Database<DB>> {
   const { service } = options;
   const url =
-    options.databaseUrl || serviceDatabaseUrl(options.serverUrl, `lattice_${schemaName(service)}`);
+    options.databaseUrl ||
+    serviceDatabaseUrl(
+      options.serverUrl,
+      `${options.databasePrefix ?? DEFAULT_DATABASE_PREFIX}${schemaName(service)}`,
+    );
   if (options.createDatabase !== false) {
     const name = decodeURIComponent(new URL(url).pathname.slice(1));
     await ensureDatabase(serviceDatabaseUrl(url, 'postgres'), name);
