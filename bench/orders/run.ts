@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { testPostgresUrl } from '@lattice/platform/testing';
-import { dropDatabase } from '../../packages/platform/src/db/open-postgres.ts';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { dropDatabase } from '../../packages/platform/src/db/open-postgres.ts';
 import { firstSku, register } from '../../tests/e2e/support/commerce.ts';
 import { startDistributed } from '../../tests/e2e/support/distributed-platform.ts';
 import { positive } from '../support/env.ts';
