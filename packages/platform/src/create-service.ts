@@ -100,6 +100,7 @@ async function openDatabase(
         serverUrl: config.POSTGRES_URL,
         databaseUrl: config.DATABASE_URL || undefined,
         databasePrefix: config.DATABASE_PREFIX,
+        preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
         poolMax: config.DATABASE_POOL_MAX,
       });
     }

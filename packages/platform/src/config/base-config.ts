@@ -70,6 +70,12 @@ export const baseConfigSchema = Type.Object({
       "Distributed mode: each service's database on POSTGRES_URL is <prefix><service> (another prefix lets two platforms share a server)",
   }),
 
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({
+    default: true,
+    description:
+      'Distributed mode: send repeated statements as prepared ones, parsed and planned once per connection; false behind a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode)',
+  }),
+
   DATABASE_POOL_MAX: Type.Integer({
     minimum: 1,
     default: 10,

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { postgresListen } from '../outbox/listen.ts';
 import { queryTracer } from '../telemetry/db-spans.ts';
 import type { Database } from './database.ts';
+import { namedStatementClient, StatementNames } from './named-statements.ts';
 import { parseInt8, quoteIdent, roleName, schemaName } from './names.ts';
 
 const INT8_OID = 20;
@@ -29,6 +30,11 @@ export interface PostgresDatabaseOptions {
   /** Starts the default database name: `lattice_` unless several platforms share a server. */
   databasePrefix?: string;
   poolMax?: number;
+  /**
+   * Send repeated statements as named (prepared) ones, planned once per connection (default
+   * true). Off for a pooler that cannot keep them (PgBouncer before 1.21 in transaction mode).
+   */
+  preparedStatements?: boolean;
   /** Create the database if it does not exist (a fresh cluster, a test). */
   createDatabase?: boolean;
 }
@@ -120,6 +126,9 @@ export async function openPostgresDatabase<DB>(
   }
   const role = await prepareSchema(url, service);
   const pool = new pg.Pool({
+    ...(options.preparedStatements === false
+      ? {}
+      : { Client: namedStatementClient(new StatementNames()) }),
     connectionString: url,
     max: options.poolMax ?? 10,
     types: typeParsers,

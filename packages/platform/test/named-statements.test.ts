@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { StatementNames } from '../src/db/named-statements.ts';
+import { dropDatabase, openPostgresDatabase } from '../src/db/open-postgres.ts';
+import { needs, testPostgresUrl } from '../src/testing/index.ts';
+import { uniqueService } from './support.ts';
+
+describe('statement names', () => {
+  test('a text is named from its second run on, always under the same name', () => {
+    const names = new StatementNames();
+    assert.equal(names.nameOf('SELECT $1'), undefined);
+    const name = names.nameOf('SELECT $1');
+    assert.ok(name);
+    assert.equal(names.nameOf('SELECT $1'), name);
+    assert.equal(names.nameOf('SELECT $2'), undefined);
+    assert.notEqual(names.nameOf('SELECT $2'), name);
+  });
+
+  test('no more than the cap are named; the others stay unnamed', () => {
+    const names = new StatementNames(2);
+    for (const text of ['a', 'a', 'b', 'b', 'c', 'c', 'c']) names.nameOf(text);
+    assert.equal(names.size, 2);
+    assert.ok(names.nameOf('a'));
+    assert.ok(names.nameOf('b'));
+    assert.equal(names.nameOf('c'), undefined);
+  });
+});
+
+describe('prepared statements on postgres', { skip: needs('postgres') }, () => {
+  async function open(preparedStatements: boolean) {
+    const service = uniqueService('named');
+    const name = `lattice_test_${service}_${randomBytes(4).toString('hex')}`;
+    const url = new URL(testPostgresUrl());
+    url.pathname = `/${name}`;
+    // One connection, so the statements it prepared are the ones pg_prepared_statements shows.
+    const database = await openPostgresDatabase({
+      service,
+      serverUrl: testPostgresUrl(),
+      databaseUrl: url.toString(),
+      poolMax: 1,
+      preparedStatements,
+    });
+    await sql`CREATE TABLE items (id integer PRIMARY KEY, name text NOT NULL)`.execute(database.db);
+    const db = database.db.withTables<{ items: { id: number; name: string } }>();
+    return {
+      database,
+      db,
+      prepared: async () =>
+        (
+          await sql<{
+            statement: string;
+          }>`SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%items%'`.execute(
+            database.db,
+          )
+        ).rows.map((row) => row.statement),
+      drop: async () => {
+        await database.close();
+        await dropDatabase(testPostgresUrl(), name);
+      },
+    };
+  }
+
+  test('a statement run again is prepared once on its connection and answers as before', async (t) => {
+    const { db, prepared, drop } = await open(true);
+    t.after(drop);
+    for (const id of [1, 2, 3]) {
+      await db
+        .insertInto('items')
+        .values({ id, name: `item ${id}` })
+        .execute();
+    }
+    const find = (id: number) =>
+      db.selectFrom('items').selectAll().where('id', '=', id).executeTakeFirst();
+    assert.equal(await find(1).then((row) => row?.name), 'item 1');
+    assert.deepEqual(await find(2), { id: 2, name: 'item 2' });
+    assert.equal(await find(9), undefined);
+    const statements = await prepared();
+    // The insert and the select, each once, whatever the number of runs.
+    assert.equal(statements.length, 2, statements.join('\n'));
+    assert.ok(statements.some((text) => /^insert into "items"/.test(text)));
+    assert.ok(statements.some((text) => /^select \* from "items"/.test(text)));
+  });
+
+  test('DATABASE_PREPARED_STATEMENTS=false prepares nothing', async (t) => {
+    const { db, prepared, drop } = await open(false);
+    t.after(drop);
+    for (const id of [1, 2, 3]) {
+      await db
+        .insertInto('items')
+        .values({ id, name: `item ${id}` })
+        .execute();
+    }
+    assert.deepEqual(await prepared(), []);
+  });
+});
