@@ -1,5 +1,6 @@
 import { type ServiceDefinition, uuidv7 } from '@lattice/platform';
 import { type OrdersConfigProperties, ordersConfig } from './config.ts';
+import { KnownProducts } from './data/known-products.ts';
 import type { OrdersDb } from './data/schema.ts';
 import type { OrdersDeps } from './domain/deps.ts';
 import { expireIdempotencyKeys } from './domain/idempotency.ts';
@@ -23,6 +24,7 @@ export const service: ServiceDefinition<OrdersConfigProperties, OrdersDb> = {
       database: db,
       events,
       metrics: orderMetrics(metrics),
+      products: new KnownProducts(),
       snapshotEvery: config.ORDERS_SNAPSHOT_EVERY,
       commandMaxAttempts: config.ORDERS_COMMAND_MAX_ATTEMPTS,
       idempotencyTtlMs: config.ORDERS_IDEMPOTENCY_KEY_TTL_HOURS * HOUR_MS,

@@ -69,6 +69,30 @@ export function catalogBehaviours(svc: () => OrdersService): void {
       assert.equal(theirs.statusCode, 201);
     });
 
+    test('a SKU refused as unknown can be ordered once the tenant adds it', async () => {
+      const admin = await newUser({ roles: ['admin'] });
+      const sku = uniqueSku();
+      const order = (key: string) =>
+        call(svc(), 'POST', '/api/v1/orders', {
+          token: admin.token,
+          headers: { 'idempotency-key': key },
+          payload: {
+            items: [
+              { sku, quantity: 2 },
+              { sku: 'MUG-01', quantity: 1 },
+            ],
+          },
+        });
+      const unknown = await order(`unknown-${sku}`);
+      assert.equal(unknown.statusCode, 422, unknown.body);
+      const product = { sku, name: 'Late mug', description: 'Added after', priceCents: 700 };
+      const created = await call(svc(), 'POST', PRODUCTS, { token: admin.token, payload: product });
+      assert.equal(created.statusCode, 201, created.body);
+      const placed = await order(`known-${sku}`);
+      assert.equal(placed.statusCode, 201, placed.body);
+      assert.equal(placed.json().totalCents, 2 * 700 + 1299);
+    });
+
     test('a SKU taken in the tenant or globally answers 409', async () => {
       const admin = await newUser({ roles: ['admin'] });
       const sku = uniqueSku();

@@ -12,6 +12,7 @@ import {
   readStream,
   type StoredEvent,
 } from '../src/data/event-store.ts';
+import { KnownProducts } from '../src/data/known-products.ts';
 import { projectEvents } from '../src/data/projections.ts';
 import type { Executor } from '../src/data/schema.ts';
 import type { OrdersDeps } from '../src/domain/deps.ts';
@@ -45,6 +46,7 @@ function depsOf(svc: OrdersService, overrides: Partial<OrdersDeps> = {}): Orders
     database: database(svc),
     events: svc.context.events,
     metrics: orderMetrics(new Registry()),
+    products: new KnownProducts(),
     snapshotEvery: SNAPSHOT_EVERY,
     commandMaxAttempts: 5,
     idempotencyTtlMs: 60_000,

@@ -1,4 +1,5 @@
 import type { Database, ServiceEvents } from '@lattice/platform';
+import type { KnownProducts } from '../data/known-products.ts';
 import type { OrdersDb } from '../data/schema.ts';
 import type { OrderMetrics } from './order-metrics.ts';
 
@@ -7,6 +8,8 @@ export interface OrdersDeps {
   database: Database<OrdersDb>;
   events: ServiceEvents<OrdersDb>;
   metrics: OrderMetrics;
+  /** Products already read, for pricing orders without a catalog read. */
+  products: KnownProducts;
   snapshotEvery: number;
   commandMaxAttempts: number;
   idempotencyTtlMs: number;

@@ -1,6 +1,5 @@
 import type { Identity } from '@lattice/platform';
 import { callerKeys } from '../data/idempotency-keys.ts';
-import { tenantCatalog } from '../data/products.ts';
 import type { Executor } from '../data/schema.ts';
 import { OrdersErrors } from '../errors.ts';
 import { CATALOG_CURRENCY } from './catalog.ts';
@@ -55,7 +54,7 @@ export async function placeOrder(
       };
     }
 
-    const lines = await priceLines(trx, caller.tenantId, request.items);
+    const lines = await priceLines(deps, trx, caller.tenantId, request.items);
     const orderId = deps.newId();
     const { order: state, appended } = await executeOrderCommand(deps, trx, {
       orderId,
@@ -95,6 +94,7 @@ export async function placeOrder(
  * limit per line means what it says and the order shows what the client sent.
  */
 async function priceLines(
+  deps: OrdersDeps,
   db: Executor,
   tenantId: string,
   items: PlaceOrderRequest['items'],
@@ -108,7 +108,7 @@ async function priceLines(
     }
     seen.add(item.sku);
   }
-  const products = await tenantCatalog(db, tenantId).bySkus([...seen]);
+  const products = await deps.products.bySkus(db, tenantId, [...seen]);
   const unknown = [...seen].filter((sku) => !products.has(sku));
   if (unknown.length > 0) {
     throw OrdersErrors.unknownSku(`No product with SKU ${unknown.join(', ')} in the catalog`, {
