@@ -5,7 +5,7 @@ import type { CloudEvent, EventBus, Subscription } from '../bus/event-bus.ts';
 import { SchemaGuard } from '../bus/schema-guard.ts';
 import { subjectOfType } from '../bus/subjects.ts';
 import type { Database } from '../db/database.ts';
-import { enqueue, enqueueWithChange } from '../outbox/enqueue.ts';
+import { enqueue, enqueueWithChange, type Write } from '../outbox/enqueue.ts';
 import { batchingInbox } from '../outbox/inbox-batch.ts';
 import { inEventContext } from '../telemetry/traced-bus.ts';
 
@@ -40,7 +40,17 @@ export interface ServiceEvents<DB = any> {
    * Records events in the caller's transaction (the transactional outbox): they are published
    * after commit, never if it rolls back. Domain events are never published straight to the bus.
    */
-  record(trx: Transaction<DB>, events: CloudEvent | CloudEvent[]): Promise<void>;
+  record(
+    trx: Transaction<DB>,
+    events: CloudEvent | CloudEvent[],
+    options?: {
+      /**
+       * Writes of the caller's that need nothing back, sent in the same statement (one round
+       * trip); none may depend on another's rows.
+       */
+      along?: readonly Write[];
+    },
+  ): Promise<void>;
   /**
    * A change (an UPDATE or INSERT ... RETURNING) and the events announcing it, recorded only if
    * it returned a row, in one statement: atomic without a transaction, one round trip. Resolves
@@ -76,11 +86,15 @@ export class ServiceEventsImpl implements ServiceEvents {
     return createEvent({ ...event, source: this.#service });
   }
 
-  async record(trx: Transaction<any>, events: CloudEvent | CloudEvent[]): Promise<void> {
+  async record(
+    trx: Transaction<any>,
+    events: CloudEvent | CloudEvent[],
+    options: { along?: readonly Write[] } = {},
+  ): Promise<void> {
     // Checked against the contracts here, in the writer's transaction: an invalid event would
     // otherwise be refused by the bus on every relay round and hold back every later event.
     for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
-    await enqueue(trx, events);
+    await enqueue(trx, events, options.along);
   }
 
   recordWithChange<Row>(

@@ -46,18 +46,29 @@ function withActiveTrace(event: CloudEvent): CloudEvent {
   return { ...event, traceparent: active };
 }
 
+/** A write that goes along with an outbox insert, in its statement. */
+export type Write = Compilable<unknown> & OperationNodeSource;
+
 /**
  * Writes `events` to the outbox in the caller's transaction, so they exist if and only if the
  * state change they describe commits. The relay publishes them in this order per aggregate
  * (`subject`); writers of one aggregate must serialise (e.g. by updating its row first), as
  * the outbox order is the order of `seq`, taken at insert time.
+ *
+ * `along` are the caller's own writes that need nothing back, sent in the same statement as
+ * data-modifying CTEs: one round trip for all. They must not depend on one another's rows (a
+ * statement's parts all see the database as it was before it).
  */
 export async function enqueue<DB>(
   trx: Transaction<DB>,
   events: CloudEvent | CloudEvent[],
+  along: readonly Write[] = [],
 ): Promise<void> {
   const list = outboxRows(events);
-  if (list.length === 0) return;
+  if (list.length === 0) {
+    for (const write of along) await sql`${write}`.execute(trx);
+    return;
+  }
   for (let start = 0; start < list.length; start += ROWS_PER_INSERT) {
     const insert = sql`INSERT INTO outbox (id, aggregate, type, event, traceparent) VALUES ${sql.join(list.slice(start, start + ROWS_PER_INSERT))}`;
     if (start + ROWS_PER_INSERT < list.length) {
@@ -68,9 +79,9 @@ export async function enqueue<DB>(
     // whether or not the query reads it). NOTIFY is delivered on commit only, so the relay
     // never wakes for a rolled-back event. current_schema() is the service's schema: the
     // Database port puts it first on the path.
-    await sql`WITH written AS (${insert}) SELECT pg_notify('lattice_outbox_' || current_schema(), '')`.execute(
-      trx,
-    );
+    const writes = along.map((write, i) => sql`${sql.raw(`along_${i}`)} AS (${write}), `);
+    await sql`WITH ${sql.join(writes, sql``)}written AS (${insert})
+      SELECT pg_notify('lattice_outbox_' || current_schema(), '')`.execute(trx);
   }
 }
 

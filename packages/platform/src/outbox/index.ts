@@ -1,4 +1,4 @@
-export { enqueue, outboxChannel } from './enqueue.ts';
+export { enqueue, enqueueWithChange, outboxChannel, type Write } from './enqueue.ts';
 export {
   consumeOnce,
   INBOX_RETENTION_MS,

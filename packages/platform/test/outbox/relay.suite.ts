@@ -254,6 +254,33 @@ for (const { kind, skip } of databaseKinds) {
       );
     });
 
+    test('writes sent along with the outbox insert commit or roll back with it', async (t) => {
+      const { database } = await outboxDatabase(t, kind, uniqueService('outbox_along'));
+      await sql`CREATE TABLE notes (id text PRIMARY KEY)`.execute(database.db);
+      const db = database.db.withTables<{ notes: { id: string } }>();
+      const note = (id: string) => db.insertInto('notes').values({ id });
+      const kept = makeEvent('note', { id: 'kept' });
+      await database.transaction((trx) => enqueue(trx, kept, [note('kept'), note('also kept')]));
+      await assert.rejects(
+        database.transaction(async (trx) => {
+          await enqueue(trx, makeEvent('note', { id: 'lost' }), [note('lost')]);
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      // No events: the writes still run.
+      await database.transaction((trx) => enqueue(trx, [], [note('alone')]));
+      const ids = await db.selectFrom('notes').select('id').orderBy('id').execute();
+      assert.deepEqual(
+        ids.map((row) => row.id),
+        ['alone', 'also kept', 'kept'],
+      );
+      assert.deepEqual(
+        (await rows(database)).map((row) => row.id),
+        [kept.id],
+      );
+    });
+
     test('lag() counts unsent events and the age of the oldest', async (t) => {
       const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_lag'));
       const relay = makeRelay({ bus: new RecordingBus() });

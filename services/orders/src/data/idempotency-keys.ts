@@ -60,19 +60,21 @@ export function callerKeys(db: Executor, owner: KeyOwner) {
     },
 
     async save(key: string, response: StoredResponse): Promise<void> {
-      await db
-        .insertInto('idempotency_keys')
-        .values({
-          tenant_id: owner.tenantId,
-          user_id: owner.userId,
-          key,
-          request_hash: response.requestHash,
-          order_id: response.orderId,
-          status: response.status,
-          response: JSON.stringify(response.body),
-          created_at: response.createdAt,
-        })
-        .execute();
+      await this.saveQuery(key, response).execute();
+    },
+
+    /** `save` as a statement not yet run (to send it with other writes). */
+    saveQuery(key: string, response: StoredResponse) {
+      return db.insertInto('idempotency_keys').values({
+        tenant_id: owner.tenantId,
+        user_id: owner.userId,
+        key,
+        request_hash: response.requestHash,
+        order_id: response.orderId,
+        status: response.status,
+        response: JSON.stringify(response.body),
+        created_at: response.createdAt,
+      });
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Write } from '@lattice/platform';
 import { sql, type Transaction } from 'kysely';
 import {
   appendToStreams,
@@ -70,6 +71,11 @@ export interface OrderCommand {
   metadata: EventMetadata;
   /** The events to append given the current state (the aggregate's pure decisions); may throw a domain error. */
   decide(order: Order | undefined): OrderEvent[] | Promise<OrderEvent[]>;
+  /**
+   * A write of the caller's that goes with the appended events, given the state they lead to
+   * (the idempotency key's stored response): sent with the outbox insert, one round trip.
+   */
+  alsoWrite?(order: Order): Write;
 }
 
 /**
@@ -192,6 +198,7 @@ async function persistMany(
   await projectEvents(trx, appended.flat());
 
   const announced = [];
+  const along: Write[] = [];
   const results: CommandResult[] = [];
   for (const [index, { command, loaded }] of steps.entries()) {
     const events = appended[index] as StoredEvent[];
@@ -203,6 +210,7 @@ async function persistMany(
     results.push({ order, appended: events });
     if (events.length === 0) continue;
     const state = order as Order;
+    if (command.alsoWrite) along.push(command.alsoWrite(state));
     const every = deps.snapshotEvery;
     if (Math.floor(state.version / every) > Math.floor(loaded.version / every)) {
       await saveSnapshot(trx, command.orderId, {
@@ -213,6 +221,6 @@ async function persistMany(
       });
     }
   }
-  if (announced.length > 0) await deps.events.record(trx, announced);
+  if (announced.length > 0 || along.length > 0) await deps.events.record(trx, announced, { along });
   return results;
 }

@@ -71,17 +71,19 @@ export async function placeOrder(
           paymentMethod: request.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
           at: now,
         }),
+      // The response stored under the key goes with the order's writes, in their statement.
+      alsoWrite: (placed) =>
+        keys.saveQuery(options.idempotencyKey, {
+          requestHash: hash,
+          orderId,
+          status: 201,
+          body: orderViewOf(placed),
+          createdAt: now,
+        }),
     });
     if (!state) throw new Error(`order ${orderId} was not placed`);
     // The state the read model was just written from: no need to read it back.
     const order = orderViewOf(state);
-    await keys.save(options.idempotencyKey, {
-      requestHash: hash,
-      orderId,
-      status: 201,
-      body: order,
-      createdAt: now,
-    });
     return { status: 201, order, replayed: false, appended };
   });
   deps.metrics.count(placed.appended);
