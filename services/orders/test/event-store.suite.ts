@@ -8,12 +8,15 @@ import { type DatabaseKind, testPostgresUrl } from '@lattice/platform/testing';
 import { Registry } from 'prom-client';
 import {
   appendEvents,
+  appendStatement,
   ConcurrencyConflict,
+  checkAppended,
   readStream,
   type StoredEvent,
+  storedEvents,
 } from '../src/data/event-store.ts';
 import { KnownProducts } from '../src/data/known-products.ts';
-import { projectEvents } from '../src/data/projections.ts';
+import { appendAndProject, projectEvents } from '../src/data/projections.ts';
 import type { Executor } from '../src/data/schema.ts';
 import type { OrdersDeps } from '../src/domain/deps.ts';
 import {
@@ -370,6 +373,36 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
         .where('stream_id', '=', orderId)
         .execute();
       assert.deepEqual((await loadOrder(deps.database.db, orderId)).order, full);
+    });
+
+    test('an append that conflicts projects nothing, though both go in one statement', async () => {
+      const deps = depsOf(svc());
+      const orderId = await newOrder(deps);
+      const before = await readModels(deps.database.db);
+      const { tenantId } = (await loadOrder(deps.database.db, orderId)).order as {
+        tenantId: string;
+      };
+      const at = new Date();
+      const append = (paymentId: string) => ({
+        streamId: orderId,
+        tenantId,
+        expectedVersion: 1,
+        events: [{ type: 'OrderConfirmed' as const, data: { paymentId, at: at.toISOString() } }],
+        metadata: {},
+        recordedAt: at,
+      });
+      // A rival takes version 2 without projecting it yet.
+      await appendEvents(deps.database.db, append('rival'));
+      const mine = [append('mine')];
+      const inserted = await deps.database.transaction((trx) =>
+        appendAndProject(trx, appendStatement(trx, mine)!, storedEvents(mine).flat()),
+      );
+      assert.deepEqual(inserted, []);
+      assert.throws(() => checkAppended(mine, inserted), ConcurrencyConflict);
+      assert.deepEqual(await readModels(deps.database.db), before);
+      // The rival's projection catches up: the read models agree with the store again.
+      const stream = await readStream(deps.database.db, orderId);
+      await deps.database.transaction((trx) => projectEvents(trx, stream));
     });
 
     test('a batch of payment outcomes ends as the same outcomes applied one by one', async () => {

@@ -65,6 +65,17 @@ export async function appendToStreams(
   db: Executor,
   appends: readonly Append[],
 ): Promise<StoredEvent[][]> {
+  const statement = appendStatement(db, appends);
+  if (!statement) return appends.map(() => []);
+  checkAppended(appends, await statement.execute());
+  return storedEvents(appends);
+}
+
+/**
+ * The INSERT of `appendToStreams`, not yet run (undefined when there is nothing to append): a
+ * caller may send it with writes that depend on it, then hand its rows to `checkAppended`.
+ */
+export function appendStatement(db: Executor, appends: readonly Append[]) {
   const rows = appends.flatMap((append) =>
     append.events.map((event, index) => ({
       stream_id: append.streamId,
@@ -76,15 +87,28 @@ export async function appendToStreams(
       recorded_at: append.recordedAt,
     })),
   );
-  if (rows.length === 0) return appends.map(() => []);
-  const inserted = await db
+  if (rows.length === 0) return undefined;
+  return db
     .insertInto('order_events')
     .values(rows)
     .onConflict((oc) => oc.columns(['stream_id', 'version']).doNothing())
-    .returning(['stream_id', 'version'])
-    .execute();
-  // Versions are contiguous, so a conflict on a stream's first one is a conflict on all.
-  if (inserted.length !== rows.length) {
+    .returning(['stream_id', 'version']);
+}
+
+/** How many rows `appends` insert. */
+export function appendedCount(appends: readonly Append[]): number {
+  return appends.reduce((sum, append) => sum + append.events.length, 0);
+}
+
+/**
+ * Throws ConcurrencyConflict unless the INSERT returned a row for every event: a version was
+ * taken. Versions are contiguous, so a conflict on a stream's first one is a conflict on all.
+ */
+export function checkAppended(
+  appends: readonly Append[],
+  inserted: ReadonlyArray<{ stream_id: string; version: number }>,
+): void {
+  if (inserted.length !== appendedCount(appends)) {
     const written = new Set(inserted.map((row) => `${row.stream_id}/${row.version}`));
     const lost = appends.find(
       (append) =>
@@ -93,6 +117,10 @@ export async function appendToStreams(
     ) as Append;
     throw new ConcurrencyConflict(lost.streamId, lost.expectedVersion);
   }
+}
+
+/** The events of `appends` as they are stored, per append. */
+export function storedEvents(appends: readonly Append[]): StoredEvent[][] {
   return appends.map((append) =>
     append.events.map((event, index) => ({
       streamId: append.streamId,

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Compilable, type OperationNodeSource, sql } from 'kysely';
 import type { StoredEvent } from './event-store.ts';
 import { readAllEvents } from './event-store.ts';
 import type { Executor } from './schema.ts';
@@ -88,7 +88,37 @@ function changeOf(stored: StoredEvent): PlacedRow | ChangeRow {
  * (round), its third in a third: each row then sees its events in order.
  */
 export async function projectEvents(db: Executor, events: readonly StoredEvent[]): Promise<void> {
-  const rounds: Array<{ placed: PlacedRow[]; changed: ChangeRow[] }> = [];
+  for (const round of roundsOf(events)) await writeRound(db, round);
+}
+
+/**
+ * Runs `append` (the event store's INSERT ... RETURNING of `events`) and projects `events`, the
+ * first round in the same statement: one round trip for a placement or a batch of saga steps.
+ * That round writes nothing unless the INSERT stored every event (a version taken meanwhile),
+ * so a conflict leaves the read models as they were. Resolves with the INSERT's rows.
+ */
+export async function appendAndProject<Row>(
+  db: Executor,
+  append: Compilable<Row> & OperationNodeSource,
+  events: readonly StoredEvent[],
+): Promise<Row[]> {
+  const [first, ...later] = roundsOf(events);
+  const appended = (await writeRound(db, first ?? { placed: [], changed: [] }, {
+    append,
+    expected: events.length,
+  })) as Row[];
+  if (appended.length !== events.length) return appended;
+  for (const round of later) await writeRound(db, round);
+  return appended;
+}
+
+interface Round {
+  placed: PlacedRow[];
+  changed: ChangeRow[];
+}
+
+function roundsOf(events: readonly StoredEvent[]): Round[] {
+  const rounds: Round[] = [];
   const seen = new Map<string, number>();
   for (const stored of events) {
     const round = seen.get(stored.streamId) ?? 0;
@@ -98,18 +128,25 @@ export async function projectEvents(db: Executor, events: readonly StoredEvent[]
     if ('tenant_id' in change) rounds[round].placed.push(change);
     else rounds[round].changed.push(change);
   }
-  for (const round of rounds) await writeRound(db, round);
+  return rounds;
 }
 
 async function writeRound(
   db: Executor,
-  rows: { placed: PlacedRow[]; changed: ChangeRow[] },
-): Promise<void> {
+  rows: Round,
+  after?: { append: OperationNodeSource; expected: number },
+): Promise<unknown[]> {
   const parts = [];
   if (rows.placed.length > 0) parts.push(DETAIL_INSERT, LIST_INSERT);
   if (rows.changed.length > 0) parts.push(DETAIL_UPDATE, LIST_UPDATE);
   const ctes = parts.map((part, i) => sql`${sql.raw(`w${i}`)} AS (${part})`);
-  await sql`WITH input AS (SELECT ${JSON.stringify(rows)}::jsonb AS j),
+  const json = JSON.stringify(rows);
+  // Gated on the append: the input is empty, and so every write, unless all rows went in.
+  const head = after
+    ? sql`appended AS (${after.append}),
+      input AS (SELECT ${json}::jsonb AS j WHERE (SELECT count(*) FROM appended) = ${after.expected})`
+    : sql`input AS (SELECT ${json}::jsonb AS j)`;
+  const { rows: result } = await sql`WITH ${head},
     placed AS (
       SELECT r.* FROM input, jsonb_to_recordset(input.j -> 'placed') AS r(
         order_id uuid, tenant_id text, customer_id text, total_cents bigint, currency text,
@@ -119,9 +156,9 @@ async function writeRound(
       SELECT r.* FROM input, jsonb_to_recordset(input.j -> 'changed') AS r(
         order_id uuid, version integer, at timestamptz, status text, payment_id text,
         payment_id_if_none boolean, cancellation_reason text, refunded_at timestamptz)
-    ),
-    ${sql.join(ctes)}
-    SELECT 1`.execute(db);
+    )${parts.length > 0 ? sql`, ${sql.join(ctes)}` : sql``}
+    ${after ? sql`SELECT * FROM appended` : sql`SELECT 1`}`.execute(db);
+  return result;
 }
 
 const DETAIL_INSERT = sql`INSERT INTO order_detail (order_id, tenant_id, customer_id, status,

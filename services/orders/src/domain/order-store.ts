@@ -1,16 +1,19 @@
 import type { Write } from '@lattice/platform';
 import { sql, type Transaction } from 'kysely';
 import {
-  appendToStreams,
+  type Append,
+  appendStatement,
   ConcurrencyConflict,
+  checkAppended,
   type EventMetadata,
   type FromSnapshot,
   readFromSnapshots,
   readStream,
   type StoredEvent,
   saveSnapshot,
+  storedEvents,
 } from '../data/event-store.ts';
-import { projectEvents } from '../data/projections.ts';
+import { appendAndProject } from '../data/projections.ts';
 import type { Executor, OrdersDb } from '../data/schema.ts';
 import { OrdersErrors } from '../errors.ts';
 import { integrationEvents } from '../events/order-integration-events.ts';
@@ -178,24 +181,24 @@ async function persistMany(
   steps: readonly Step[],
 ): Promise<CommandResult[]> {
   const recordedAt = deps.now();
-  const appended = await appendToStreams(
-    trx,
-    steps.map(({ command, loaded, decided }) => {
-      const tenantId = loaded.order?.tenantId ?? command.tenantId;
-      if (!tenantId && decided.length > 0) {
-        throw new Error(`a command created order ${command.orderId} without a tenant`);
-      }
-      return {
-        streamId: command.orderId,
-        tenantId: tenantId ?? '',
-        expectedVersion: loaded.version,
-        events: decided,
-        metadata: command.metadata,
-        recordedAt,
-      };
-    }),
-  );
-  await projectEvents(trx, appended.flat());
+  const appends = steps.map(({ command, loaded, decided }): Append => {
+    const tenantId = loaded.order?.tenantId ?? command.tenantId;
+    if (!tenantId && decided.length > 0) {
+      throw new Error(`a command created order ${command.orderId} without a tenant`);
+    }
+    return {
+      streamId: command.orderId,
+      tenantId: tenantId ?? '',
+      expectedVersion: loaded.version,
+      events: decided,
+      metadata: command.metadata,
+      recordedAt,
+    };
+  });
+  const appended = storedEvents(appends);
+  const statement = appendStatement(trx, appends);
+  // The read models ride on the append's statement, written only if it stored every event.
+  if (statement) checkAppended(appends, await appendAndProject(trx, statement, appended.flat()));
 
   const announced = [];
   const along: Write[] = [];
