@@ -3,6 +3,7 @@
 // provider → outbox → JetStream → orders), with `pgbench -N` on the same PostgreSQL in the same
 // run as the machine's ceiling for small write transactions.
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { testPostgresUrl } from '@lattice/platform/testing';
 import { connect } from '@nats-io/transport-node';
@@ -29,6 +30,14 @@ const natsUrl = process.env.BENCH_NATS_URL || process.env.TEST_NATS_URL || 'nats
 const postgresUrl = process.env.BENCH_POSTGRES_URL || testPostgresUrl();
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
+  const started = performance.now();
+  while (!(await check().catch(() => false))) {
+    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
@@ -148,6 +157,13 @@ try {
     return performance.now();
   }
 
+  // Payments calls the provider from its first moment (redelivered events, retries): one that
+  // found the sandbox still starting has the circuit open, and every order would be cancelled
+  // until it closes. The run starts with the circuit closed.
+  await until('the payment provider circuit to be closed', async () => {
+    const metrics = await fetch(`${platform.urls.payments}/metrics`).then((r) => r.text());
+    return /^payments_provider_circuit_state\{[^}]*\} 0$/m.test(metrics);
+  });
   await settle(await place(settings.warmup));
   const cpuBefore = cpuSnapshot(platform.catalog);
   const firstSent = performance.now();
@@ -226,6 +242,16 @@ try {
     }
     for (const [message, count] of [...errors].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
       out(`  logged ${count}x: ${message}`);
+    }
+    // A service that died (and was restarted) during the run, in the supervisor's words.
+    for (const line of platform.output().split('\n')) {
+      if (/^\[supervisor\].*(exited|restart)/.test(line) && !/SIGTERM|stopping/.test(line)) {
+        out(`  ${line}`);
+      }
+    }
+    if (process.env.BENCH_OUTPUT_FILE) {
+      writeFileSync(process.env.BENCH_OUTPUT_FILE, platform.output());
+      out(`  the services' whole output: ${process.env.BENCH_OUTPUT_FILE}`);
     }
   }
   if (confirmed.length !== ids.length || (byStatus.pending ?? 0) > 0) process.exitCode = 1;
