@@ -1,4 +1,4 @@
-import { type Compilable, type OperationNodeSource, sql } from 'kysely';
+import { type Compilable, type OperationNodeSource, type RawBuilder, sql } from 'kysely';
 import type { StoredEvent } from './event-store.ts';
 import { readAllEvents } from './event-store.ts';
 import type { Executor } from './schema.ts';
@@ -136,17 +136,33 @@ async function writeRound(
   rows: Round,
   after?: { append: OperationNodeSource; expected: number },
 ): Promise<unknown[]> {
+  // Gated on the append: the input is empty, and so every write, unless all rows went in.
+  const parts = after
+    ? roundParts(rows, sql<boolean>`(SELECT count(*) FROM appended) = ${after.expected}`)
+    : roundParts(rows, sql<boolean>`true`);
+  const { rows: result } = after
+    ? await sql`WITH appended AS (${after.append}), ${parts} SELECT * FROM appended`.execute(db)
+    : await sql`WITH ${parts} SELECT 1`.execute(db);
+  return result;
+}
+
+/**
+ * The data-modifying CTEs (`input`, `placed`, `changed`, `w0`…) that apply one round of
+ * events, for a statement that starts with them or adds them to its own WITH list. Nothing is
+ * written unless `gate` holds.
+ */
+export function projectionParts(events: readonly StoredEvent[], gate: RawBuilder<boolean>) {
+  const rounds = roundsOf(events);
+  if (rounds.length !== 1) throw new Error('projectionParts takes one event per stream');
+  return roundParts(rounds[0] as Round, gate);
+}
+
+function roundParts(rows: Round, gate: RawBuilder<boolean>): RawBuilder<unknown> {
   const parts = [];
   if (rows.placed.length > 0) parts.push(DETAIL_INSERT, LIST_INSERT);
   if (rows.changed.length > 0) parts.push(DETAIL_UPDATE, LIST_UPDATE);
   const ctes = parts.map((part, i) => sql`${sql.raw(`w${i}`)} AS (${part})`);
-  const json = JSON.stringify(rows);
-  // Gated on the append: the input is empty, and so every write, unless all rows went in.
-  const head = after
-    ? sql`appended AS (${after.append}),
-      input AS (SELECT ${json}::jsonb AS j WHERE (SELECT count(*) FROM appended) = ${after.expected})`
-    : sql`input AS (SELECT ${json}::jsonb AS j)`;
-  const { rows: result } = await sql`WITH ${head},
+  return sql`input AS (SELECT ${JSON.stringify(rows)}::jsonb AS j WHERE ${gate}),
     placed AS (
       SELECT r.* FROM input, jsonb_to_recordset(input.j -> 'placed') AS r(
         order_id uuid, tenant_id text, customer_id text, total_cents bigint, currency text,
@@ -156,9 +172,7 @@ async function writeRound(
       SELECT r.* FROM input, jsonb_to_recordset(input.j -> 'changed') AS r(
         order_id uuid, version integer, at timestamptz, status text, payment_id text,
         payment_id_if_none boolean, cancellation_reason text, refunded_at timestamptz)
-    )${parts.length > 0 ? sql`, ${sql.join(ctes)}` : sql``}
-    ${after ? sql`SELECT * FROM appended` : sql`SELECT 1`}`.execute(db);
-  return result;
+    )${parts.length > 0 ? sql`, ${sql.join(ctes)}` : sql``}`;
 }
 
 const DETAIL_INSERT = sql`INSERT INTO order_detail (order_id, tenant_id, customer_id, status,
