@@ -13,7 +13,7 @@ for (const { kind, skip } of databases) {
   describe(`orders service on ${kind}`, { skip }, () => {
     const svc = sharedOrdersService(kind);
     catalogBehaviours(svc);
-    placeBehaviours(svc);
+    placeBehaviours(svc, kind);
     readBehaviours(svc);
     sagaBehaviours(svc);
     timeoutBehaviours(svc);

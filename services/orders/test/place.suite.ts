@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import type { DatabaseKind } from '@lattice/platform/testing';
+import { sql } from 'kysely';
+import { lockId } from '../src/data/idempotency-keys.ts';
 import type { OrdersDeps } from '../src/domain/deps.ts';
 import { expireIdempotencyKeys } from '../src/domain/idempotency.ts';
 import {
@@ -15,7 +18,7 @@ import {
 const ORDERS = '/api/v1/orders';
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-export function placeBehaviours(svc: () => OrdersService): void {
+export function placeBehaviours(svc: () => OrdersService, kind: DatabaseKind): void {
   describe('POST /orders', () => {
     test('places a pending order priced from the catalog, announced by order.placed.v1', async () => {
       const user = await newUser();
@@ -313,6 +316,43 @@ export function placeBehaviours(svc: () => OrdersService): void {
       assert.equal(ids.size, 1);
       const list = await call(svc(), 'GET', ORDERS, { token: user.token });
       assert.equal(list.json().items.length, 1);
+    });
+
+    test('while a request holds the key, another with it answers 409 with Retry-After', {
+      skip: kind === 'pglite' ? 'PGlite runs one transaction at a time' : false,
+    }, async () => {
+      const user = await newUser();
+      const key = randomUUID();
+      const post = () =>
+        call(svc(), 'POST', ORDERS, {
+          token: user.token,
+          headers: { 'idempotency-key': key },
+          payload: { items: [{ sku: 'BAG-01', quantity: 1 }] },
+        });
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let holding: () => void = () => {};
+      const taken = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      // Stands in for the first request with the key, in the middle of its transaction.
+      const first = database(svc()).transaction(async (trx) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext('lattice.orders.idempotency'),
+          ${lockId({ tenantId: user.tenantId, userId: user.userId }, key)}::int4)`.execute(trx);
+        holding();
+        await held;
+      });
+      await taken;
+      const refused = await post();
+      assert.equal(refused.statusCode, 409, refused.body);
+      assert.equal(refused.headers['retry-after'], '1');
+      release();
+      await first;
+      const placed = await post();
+      assert.equal(placed.statusCode, 201, placed.body);
+      assert.equal((await post()).json().id, placed.json().id);
     });
   });
 }

@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Compilable, Kysely, OperationNodeSource, Transaction } from 'kysely';
+import type { Compilable, Kysely, OperationNodeSource, RawBuilder, Transaction } from 'kysely';
 import { createEvent, type NewEvent } from '../bus/envelope.ts';
 import type { CloudEvent, EventBus, Subscription } from '../bus/event-bus.ts';
 import { SchemaGuard } from '../bus/schema-guard.ts';
 import { subjectOfType } from '../bus/subjects.ts';
 import type { Database } from '../db/database.ts';
-import { enqueue, enqueueWithChange, type Write } from '../outbox/enqueue.ts';
+import { enqueue, enqueueWithChange, outboxInsert, type Write } from '../outbox/enqueue.ts';
 import { batchingInbox } from '../outbox/inbox-batch.ts';
 import { inEventContext } from '../telemetry/traced-bus.ts';
 
@@ -61,6 +61,11 @@ export interface ServiceEvents<DB = any> {
     change: Compilable<Row> & OperationNodeSource,
     events: CloudEvent | CloudEvent[],
   ): Promise<Row | undefined>;
+  /**
+   * The outbox insert of `events` as a part (data-modifying CTE) of the caller's own
+   * statement, written only where `gate` holds; the statement selects `OUTBOX_WAKE_UP`.
+   */
+  outboxInsert(events: CloudEvent | CloudEvent[], gate: RawBuilder<boolean>): RawBuilder<unknown>;
   /** Declares a consumer; it starts once the service is built and drains at shutdown. */
   consume<T>(spec: ConsumerSpec<T, DB>): void;
 }
@@ -104,6 +109,11 @@ export class ServiceEventsImpl implements ServiceEvents {
   ): Promise<Row | undefined> {
     for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
     return enqueueWithChange(db, change, events);
+  }
+
+  outboxInsert(events: CloudEvent | CloudEvent[], gate: RawBuilder<boolean>): RawBuilder<unknown> {
+    for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
+    return outboxInsert(events, gate);
   }
 
   consume<T>(spec: ConsumerSpec<T>): void {
@@ -168,6 +178,7 @@ export function eventsWithoutDatabase(service: string): ServiceEvents {
     create: (event) => createEvent({ ...event, source: service }),
     record: fail,
     recordWithChange: fail,
+    outboxInsert: fail,
     consume: fail,
   };
 }

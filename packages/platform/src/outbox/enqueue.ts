@@ -2,6 +2,7 @@ import {
   type Compilable,
   type Kysely,
   type OperationNodeSource,
+  type RawBuilder,
   sql,
   type Transaction,
 } from 'kysely';
@@ -102,14 +103,31 @@ export async function enqueueWithChange<DB, Row>(
   if (rows.length === 0) return (await sql<Row>`${change}`.execute(db)).rows[0];
   if (rows.length > ROWS_PER_INSERT) throw new RangeError('too many events for one change');
   const result = await sql<Row & { lattice_outbox_notified?: unknown }>`WITH changed AS (${change}),
-    written AS (
-      INSERT INTO outbox (id, aggregate, type, event, traceparent)
-      SELECT * FROM (VALUES ${sql.join(rows)}) AS e WHERE EXISTS (SELECT 1 FROM changed)
-    )
-    SELECT changed.*, pg_notify('lattice_outbox_' || current_schema(), '') AS lattice_outbox_notified
-      FROM changed`.execute(db);
+    written AS (${outboxInsertOf(rows, sql<boolean>`EXISTS (SELECT 1 FROM changed)`)})
+    SELECT changed.*, ${OUTBOX_WAKE_UP} AS lattice_outbox_notified FROM changed`.execute(db);
   const first = result.rows[0];
   if (!first) return undefined;
   delete first.lattice_outbox_notified;
   return first as Row;
+}
+
+/** Wakes the relay once the statement's transaction commits; select it in the statement. */
+export const OUTBOX_WAKE_UP = sql`pg_notify('lattice_outbox_' || current_schema(), '')`;
+
+/**
+ * The outbox insert of `events` as a part of the caller's own statement (a data-modifying
+ * CTE), written only where `gate` holds: for a change that must be one statement. Select
+ * `OUTBOX_WAKE_UP` in the same statement when the gate held.
+ */
+export function outboxInsert(
+  events: CloudEvent | CloudEvent[],
+  gate: RawBuilder<boolean>,
+): RawBuilder<unknown> {
+  return outboxInsertOf(outboxRows(events), gate);
+}
+
+function outboxInsertOf(rows: RawBuilder<unknown>[], gate: RawBuilder<boolean>) {
+  if (rows.length > ROWS_PER_INSERT) throw new RangeError('too many events for one statement');
+  return sql`INSERT INTO outbox (id, aggregate, type, event, traceparent)
+    SELECT * FROM (VALUES ${sql.join(rows)}) AS e WHERE ${gate}`;
 }

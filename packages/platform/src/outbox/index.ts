@@ -1,4 +1,11 @@
-export { enqueue, enqueueWithChange, outboxChannel, type Write } from './enqueue.ts';
+export {
+  enqueue,
+  enqueueWithChange,
+  OUTBOX_WAKE_UP,
+  outboxChannel,
+  outboxInsert,
+  type Write,
+} from './enqueue.ts';
 export {
   consumeOnce,
   INBOX_RETENTION_MS,

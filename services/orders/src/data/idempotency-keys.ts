@@ -92,7 +92,7 @@ export async function deleteExpiredKeys(db: Executor, before: Date, batch = 1000
  * 32 bits of SHA-256 over (tenant, user, key). Two keys sharing a lock id only make one of two
  * simultaneous requests retry (409): a rare false alarm, never a wrong answer.
  */
-function lockId(owner: KeyOwner, key: string): number {
+export function lockId(owner: KeyOwner, key: string): number {
   return createHash('sha256')
     .update(JSON.stringify([owner.tenantId, owner.userId, key]))
     .digest()

@@ -36,18 +36,31 @@ export async function earlierResponse(
   now: Date,
   ttlMs: number,
 ): Promise<StoredResponse | undefined> {
-  if (!(await keys.tryLock(key))) {
-    throw OrdersErrors.idempotencyKeyInFlight(
-      'The first request with this Idempotency-Key has not finished; retry shortly to get its response',
-      { headers: { 'retry-after': '1' } },
-    );
-  }
+  if (!(await keys.tryLock(key))) throw keyInFlight();
   const earlier = await keys.find(key);
   if (!earlier) return undefined;
-  if (earlier.createdAt.getTime() <= now.getTime() - ttlMs) {
+  if (expired(earlier, now, ttlMs)) {
     await keys.forget(key);
     return undefined;
   }
+  return replayable(earlier, hash);
+}
+
+/** The 409 for a key whose first request has not finished. */
+export function keyInFlight() {
+  return OrdersErrors.idempotencyKeyInFlight(
+    'The first request with this Idempotency-Key has not finished; retry shortly to get its response',
+    { headers: { 'retry-after': '1' } },
+  );
+}
+
+/** A stored response past the keys' lifetime: the key is new again. */
+export function expired(earlier: StoredResponse, now: Date, ttlMs: number): boolean {
+  return earlier.createdAt.getTime() <= now.getTime() - ttlMs;
+}
+
+/** The stored response, to be replayed to a request with the same body; 422 for another. */
+export function replayable(earlier: StoredResponse, hash: string): StoredResponse {
   if (earlier.requestHash !== hash) {
     throw OrdersErrors.idempotencyKeyReused(
       'This Idempotency-Key was used with a different request body; use a new key for a new order',

@@ -1,11 +1,14 @@
 import type { Identity } from '@lattice/platform';
+import { type StoredEvent, storedEvents } from '../data/event-store.ts';
 import { callerKeys } from '../data/idempotency-keys.ts';
+import { placeInOneStatement } from '../data/placement.ts';
 import type { Executor } from '../data/schema.ts';
 import { OrdersErrors } from '../errors.ts';
+import { integrationEvents } from '../events/order-integration-events.ts';
 import { CATALOG_CURRENCY } from './catalog.ts';
 import type { OrdersDeps } from './deps.ts';
-import { earlierResponse, requestHash } from './idempotency.ts';
-import { placeOrder as decidePlace, type OrderLine } from './order.ts';
+import { earlierResponse, expired, keyInFlight, replayable, requestHash } from './idempotency.ts';
+import { placeOrder as decidePlace, evolve, type OrderLine } from './order.ts';
 import { executeOrderCommand } from './order-store.ts';
 import { type OrderView, orderViewOf } from './order-view.ts';
 
@@ -25,8 +28,10 @@ export interface PlacedOrder {
 
 /**
  * Places an order for the caller. The order's first event, its read models, its `placed`
- * integration event (the outbox) and the response stored under the Idempotency-Key are one
- * transaction: a retry finds all of them or none, so it never places a second order.
+ * integration event (the outbox) and the response stored under the Idempotency-Key are written
+ * together or not at all: a retry finds all of them or none, so it never places a second order.
+ * Most placements are one statement (`placeInOneStatement`); the rarer cases (a key past its
+ * lifetime, a request the catalog refuses, a snapshot due at once) take a transaction.
  */
 export async function placeOrder(
   deps: OrdersDeps,
@@ -36,6 +41,83 @@ export async function placeOrder(
 ): Promise<PlacedOrder> {
   const now = deps.now();
   const hash = requestHash(request);
+  return (
+    (await placeAtOnce(deps, caller, request, options, now, hash)) ??
+    (await placeInTransaction(deps, caller, request, options, now, hash))
+  );
+}
+
+/** One statement, or undefined when the transaction must decide. */
+async function placeAtOnce(
+  deps: OrdersDeps,
+  caller: Identity,
+  request: PlaceOrderRequest,
+  options: { idempotencyKey: string; traceparent?: string },
+  now: Date,
+  hash: string,
+): Promise<PlacedOrder | undefined> {
+  // The first version would need a snapshot of its own (ORDERS_SNAPSHOT_EVERY=1).
+  if (deps.snapshotEvery <= 1) return undefined;
+  // A refused request answers what the transaction answers, in its order of checks (a key
+  // used with another body is reported before the body's own faults).
+  const lines = await priceLines(deps, deps.database.db, caller.tenantId, request.items).catch(
+    () => undefined,
+  );
+  if (!lines) return undefined;
+  const orderId = deps.newId();
+  const [placed] = storedEvents([
+    {
+      streamId: orderId,
+      tenantId: caller.tenantId,
+      expectedVersion: 0,
+      events: decidePlace(undefined, {
+        orderId,
+        tenantId: caller.tenantId,
+        customerId: caller.userId,
+        items: lines,
+        currency: CATALOG_CURRENCY,
+        paymentMethod: request.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
+        at: now,
+      }),
+      metadata: { actor: caller.userId, traceparent: options.traceparent },
+      recordedAt: now,
+    },
+  ])[0] as [StoredEvent];
+  const state = evolve(undefined, placed.event);
+  const order = orderViewOf(state);
+  const announced = integrationEvents(deps.events, placed, state);
+  // Twice at most: a key stored by a request that committed while this one read is seen by
+  // the second run.
+  for (let run = 0; run < 2; run++) {
+    const result = await placeInOneStatement(deps.database.db, {
+      owner: caller,
+      key: options.idempotencyKey,
+      response: { requestHash: hash, orderId, status: 201, body: order, createdAt: now },
+      placed,
+      outbox: (gate) => deps.events.outboxInsert(announced, gate),
+    });
+    if (result.kind === 'in-flight') throw keyInFlight();
+    if (result.kind === 'placed') {
+      deps.metrics.count([placed]);
+      return { status: 201, order, replayed: false };
+    }
+    if (result.kind === 'earlier') {
+      if (expired(result.earlier, now, deps.idempotencyTtlMs)) return undefined;
+      const earlier = replayable(result.earlier, hash);
+      return { status: earlier.status, order: earlier.body as OrderView, replayed: true };
+    }
+  }
+  return undefined;
+}
+
+async function placeInTransaction(
+  deps: OrdersDeps,
+  caller: Identity,
+  request: PlaceOrderRequest,
+  options: { idempotencyKey: string; traceparent?: string },
+  now: Date,
+  hash: string,
+): Promise<PlacedOrder> {
   const placed = await deps.database.transaction(async (trx) => {
     const keys = callerKeys(trx, caller);
     const earlier = await earlierResponse(
