@@ -18,6 +18,13 @@ describe('statement names', () => {
     assert.notEqual(names.nameOf('SELECT $2'), name);
   });
 
+  test('a script of several commands is never named (a prepared statement holds one)', () => {
+    const names = new StatementNames();
+    const script = 'CREATE TABLE a (id int); CREATE TABLE b (id int)';
+    names.nameOf(script);
+    assert.equal(names.nameOf(script), undefined);
+  });
+
   test('no more than the cap are named; the others stay unnamed', () => {
     const names = new StatementNames(2);
     for (const text of ['a', 'a', 'b', 'b', 'c', 'c', 'c']) names.nameOf(text);
@@ -47,6 +54,15 @@ describe('prepared statements on postgres', { skip: needs('postgres') }, () => {
     return {
       database,
       db,
+      /** The same INSERT three times. */
+      insertThree: async () => {
+        for (const id of [1, 2, 3]) {
+          await db
+            .insertInto('items')
+            .values({ id, name: `item ${id}` })
+            .execute();
+        }
+      },
       prepared: async () =>
         (
           await sql<{
@@ -63,14 +79,9 @@ describe('prepared statements on postgres', { skip: needs('postgres') }, () => {
   }
 
   test('a statement run again is prepared once on its connection and answers as before', async (t) => {
-    const { db, prepared, drop } = await open(true);
+    const { db, insertThree, prepared, drop } = await open(true);
     t.after(drop);
-    for (const id of [1, 2, 3]) {
-      await db
-        .insertInto('items')
-        .values({ id, name: `item ${id}` })
-        .execute();
-    }
+    await insertThree();
     const find = (id: number) =>
       db.selectFrom('items').selectAll().where('id', '=', id).executeTakeFirst();
     assert.equal(await find(1).then((row) => row?.name), 'item 1');
@@ -84,14 +95,9 @@ describe('prepared statements on postgres', { skip: needs('postgres') }, () => {
   });
 
   test('DATABASE_PREPARED_STATEMENTS=false prepares nothing', async (t) => {
-    const { db, prepared, drop } = await open(false);
+    const { insertThree, prepared, drop } = await open(false);
     t.after(drop);
-    for (const id of [1, 2, 3]) {
-      await db
-        .insertInto('items')
-        .values({ id, name: `item ${id}` })
-        .execute();
-    }
+    await insertThree();
     assert.deepEqual(await prepared(), []);
   });
 });

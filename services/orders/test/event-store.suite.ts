@@ -155,6 +155,20 @@ async function sagaOutcome(deps: OrdersDeps, orders: string[]) {
   );
 }
 
+/** A rival confirming the order at version 2, as a payment would; not projected. */
+function rivalConfirms(db: Executor, streamId: string, tenantId: string) {
+  return appendEvents(db, {
+    streamId,
+    tenantId,
+    expectedVersion: 1,
+    events: [
+      { type: 'OrderConfirmed', data: { paymentId: 'rival', at: new Date().toISOString() } },
+    ],
+    metadata: {},
+    recordedAt: new Date(),
+  });
+}
+
 async function readModels(db: Executor) {
   const detail = await db.selectFrom('order_detail').selectAll().orderBy('order_id').execute();
   const list = await db.selectFrom('order_list').selectAll().orderBy('order_id').execute();
@@ -233,20 +247,7 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
             if (seen.length === 1) {
               // Stands in for a payment confirming the order right after this command read
               // it, before it appends (in this transaction: PGlite runs one at a time).
-              const rival = await appendEvents(trx, {
-                streamId: orderId,
-                tenantId: order.tenantId,
-                expectedVersion: 1,
-                events: [
-                  {
-                    type: 'OrderConfirmed',
-                    data: { paymentId: 'rival', at: new Date().toISOString() },
-                  },
-                ],
-                metadata: {},
-                recordedAt: new Date(),
-              });
-              await projectEvents(trx, rival);
+              await projectEvents(trx, await rivalConfirms(trx, orderId, order.tenantId));
             }
             return cancelByCustomer(order, new Date());
           },
@@ -457,19 +458,7 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
               decide: async (order) => {
                 if (!order) return [];
                 // A rival appends version 2 after this command read version 1.
-                await appendEvents(trx, {
-                  streamId: moved,
-                  tenantId: order.tenantId,
-                  expectedVersion: 1,
-                  events: [
-                    {
-                      type: 'OrderConfirmed',
-                      data: { paymentId: 'rival', at: new Date().toISOString() },
-                    },
-                  ],
-                  metadata: {},
-                  recordedAt: new Date(),
-                });
+                await rivalConfirms(trx, moved, order.tenantId);
                 return cancelByCustomer(order, new Date());
               },
             },

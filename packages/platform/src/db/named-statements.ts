@@ -8,9 +8,9 @@ export const MAX_NAMED_STATEMENTS = 200;
  * a name, while fewer than `max` have one. A text that is only ever run once (a migration, a
  * rare query) stays unnamed, so no connection holds a plan for it.
  *
- * One table per process: a name always stands for the same text, on every connection, which
- * is what node-postgres requires of names (it prepares a name once per connection and refuses
- * another text under it).
+ * One table per connection pool: a name always stands for the same text, on every connection,
+ * which is what node-postgres requires of names (it prepares a name once per connection and
+ * refuses another text under it).
  */
 export class StatementNames {
   readonly #max: number;
@@ -23,6 +23,8 @@ export class StatementNames {
 
   /** The name to send `text` under, or undefined to send it unnamed. */
   nameOf(text: string): string | undefined {
+    // A prepared statement holds one command: a script (a migration, say) is never named.
+    if (text.includes(';')) return undefined;
     const name = this.#names.get(text);
     if (name !== undefined || this.#names.size >= this.#max) return name;
     if (!this.#seen.has(text)) {

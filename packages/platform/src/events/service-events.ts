@@ -96,24 +96,28 @@ export class ServiceEventsImpl implements ServiceEvents {
     events: CloudEvent | CloudEvent[],
     options: { along?: readonly Write[] } = {},
   ): Promise<void> {
-    // Checked against the contracts here, in the writer's transaction: an invalid event would
-    // otherwise be refused by the bus on every relay round and hold back every later event.
+    await enqueue(trx, this.#checked(events), options.along);
+  }
+
+  /**
+   * Checked against the contracts here, in the writer's transaction: an invalid event would
+   * otherwise be refused by the bus on every relay round and hold back every later event.
+   */
+  #checked(events: CloudEvent | CloudEvent[]): CloudEvent | CloudEvent[] {
     for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
-    await enqueue(trx, events, options.along);
+    return events;
   }
 
   recordWithChange<Row>(
-    db: Kysely<any> | Transaction<any>,
+    db: Kysely<unknown> | Transaction<unknown>,
     change: Compilable<Row> & OperationNodeSource,
     events: CloudEvent | CloudEvent[],
   ): Promise<Row | undefined> {
-    for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
-    return enqueueWithChange(db, change, events);
+    return enqueueWithChange(db, change, this.#checked(events));
   }
 
   outboxInsert(events: CloudEvent | CloudEvent[], gate: RawBuilder<boolean>): RawBuilder<unknown> {
-    for (const event of Array.isArray(events) ? events : [events]) this.#guard.checkPublish(event);
-    return outboxInsert(events, gate);
+    return outboxInsert(this.#checked(events), gate);
   }
 
   consume<T>(spec: ConsumerSpec<T>): void {

@@ -8,7 +8,7 @@ import { integrationEvents } from '../events/order-integration-events.ts';
 import { CATALOG_CURRENCY } from './catalog.ts';
 import type { OrdersDeps } from './deps.ts';
 import { earlierResponse, expired, keyInFlight, replayable, requestHash } from './idempotency.ts';
-import { placeOrder as decidePlace, evolve, type OrderLine } from './order.ts';
+import { placeOrder as decidePlace, evolve, type OrderLine, type PlaceOrder } from './order.ts';
 import { executeOrderCommand } from './order-store.ts';
 import { type OrderView, orderViewOf } from './order-view.ts';
 
@@ -41,20 +41,23 @@ export async function placeOrder(
 ): Promise<PlacedOrder> {
   const now = deps.now();
   const hash = requestHash(request);
-  return (
-    (await placeAtOnce(deps, caller, request, options, now, hash)) ??
-    (await placeInTransaction(deps, caller, request, options, now, hash))
-  );
+  const placing: Placing = { caller, request, options, now, hash };
+  return (await placeAtOnce(deps, placing)) ?? (await placeInTransaction(deps, placing));
+}
+
+/** One placement request, with its time and the hash of its body. */
+interface Placing {
+  caller: Identity;
+  request: PlaceOrderRequest;
+  options: { idempotencyKey: string; traceparent?: string };
+  now: Date;
+  hash: string;
 }
 
 /** One statement, or undefined when the transaction must decide. */
 async function placeAtOnce(
   deps: OrdersDeps,
-  caller: Identity,
-  request: PlaceOrderRequest,
-  options: { idempotencyKey: string; traceparent?: string },
-  now: Date,
-  hash: string,
+  { caller, request, options, now, hash }: Placing,
 ): Promise<PlacedOrder | undefined> {
   // The first version would need a snapshot of its own (ORDERS_SNAPSHOT_EVERY=1).
   if (deps.snapshotEvery <= 1) return undefined;
@@ -70,15 +73,7 @@ async function placeAtOnce(
       streamId: orderId,
       tenantId: caller.tenantId,
       expectedVersion: 0,
-      events: decidePlace(undefined, {
-        orderId,
-        tenantId: caller.tenantId,
-        customerId: caller.userId,
-        items: lines,
-        currency: CATALOG_CURRENCY,
-        paymentMethod: request.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
-        at: now,
-      }),
+      events: decidePlace(undefined, placement(caller, request, orderId, lines, now)),
       metadata: { actor: caller.userId, traceparent: options.traceparent },
       recordedAt: now,
     },
@@ -112,11 +107,7 @@ async function placeAtOnce(
 
 async function placeInTransaction(
   deps: OrdersDeps,
-  caller: Identity,
-  request: PlaceOrderRequest,
-  options: { idempotencyKey: string; traceparent?: string },
-  now: Date,
-  hash: string,
+  { caller, request, options, now, hash }: Placing,
 ): Promise<PlacedOrder> {
   const placed = await deps.database.transaction(async (trx) => {
     const keys = callerKeys(trx, caller);
@@ -143,16 +134,7 @@ async function placeInTransaction(
       tenantId: caller.tenantId,
       newStream: true,
       metadata: { actor: caller.userId, traceparent: options.traceparent },
-      decide: (order) =>
-        decidePlace(order, {
-          orderId,
-          tenantId: caller.tenantId,
-          customerId: caller.userId,
-          items: lines,
-          currency: CATALOG_CURRENCY,
-          paymentMethod: request.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
-          at: now,
-        }),
+      decide: (order) => decidePlace(order, placement(caller, request, orderId, lines, now)),
       // The response stored under the key goes with the order's writes, in their statement.
       alsoWrite: (placed) =>
         keys.saveQuery(options.idempotencyKey, {
@@ -170,6 +152,25 @@ async function placeInTransaction(
   });
   deps.metrics.count(placed.appended);
   return { status: placed.status, order: placed.order, replayed: placed.replayed };
+}
+
+/** The aggregate's place command for the caller's request. */
+function placement(
+  caller: Identity,
+  request: PlaceOrderRequest,
+  orderId: string,
+  lines: OrderLine[],
+  at: Date,
+): PlaceOrder {
+  return {
+    orderId,
+    tenantId: caller.tenantId,
+    customerId: caller.userId,
+    items: lines,
+    currency: CATALOG_CURRENCY,
+    paymentMethod: request.paymentMethod ?? DEFAULT_PAYMENT_METHOD,
+    at,
+  };
 }
 
 /**
