@@ -396,7 +396,7 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
       await appendEvents(deps.database.db, append('rival'));
       const mine = [append('mine')];
       const inserted = await deps.database.transaction((trx) =>
-        appendAndProject(trx, appendStatement(trx, mine)!, storedEvents(mine).flat()),
+        appendAndProject(trx, appendStatement(mine)!, storedEvents(mine).flat()),
       );
       assert.deepEqual(inserted, []);
       assert.throws(() => checkAppended(mine, inserted), ConcurrencyConflict);

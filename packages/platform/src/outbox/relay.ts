@@ -267,20 +267,33 @@ export class OutboxRelay {
     const started = performance.now();
     let sent: CloudEvent[] = [];
     const outcome = await this.#database.transaction(async (trx): Promise<BatchOutcome> => {
-      const lock = await sql<{
+      // Leadership and the batch in one round trip: a row with a NULL seq says who leads when
+      // the outbox is empty, and a relay that is not the leader reads nothing.
+      const rows = await sql<{
         leader: boolean;
-      }>`SELECT pg_try_advisory_xact_lock(hashtext(${this.#lockKey})) AS leader`.execute(trx);
-      if (!lock.rows[0]?.leader) return { leader: false, published: 0 };
-      const rows = await sql<{ seq: number | bigint; event: CloudEvent | string }>`
-        SELECT seq, event FROM outbox WHERE sent_at IS NULL
-        ORDER BY seq LIMIT ${this.#batchSize} FOR UPDATE`.execute(trx);
-      if (rows.rows.length === 0) return { leader: true, published: 0 };
-      const events = rows.rows.map((row) =>
-        typeof row.event === 'string' ? (JSON.parse(row.event) as CloudEvent) : row.event,
+        seq: number | bigint | null;
+        event: CloudEvent | string | null;
+      }>`WITH lock AS MATERIALIZED (
+          SELECT pg_try_advisory_xact_lock(hashtext(${this.#lockKey})) AS leader
+        ),
+        batch AS (
+          SELECT seq, event FROM outbox WHERE sent_at IS NULL AND (SELECT leader FROM lock)
+          ORDER BY seq LIMIT ${this.#batchSize} FOR UPDATE
+        )
+        SELECT lock.leader, batch.seq, batch.event FROM lock LEFT JOIN batch ON true
+        ORDER BY batch.seq`.execute(trx);
+      if (!rows.rows[0]?.leader) return { leader: false, published: 0 };
+      const found = rows.rows.filter((row) => row.seq !== null);
+      if (found.length === 0) return { leader: true, published: 0 };
+      const events = found.map((row) =>
+        typeof row.event === 'string'
+          ? (JSON.parse(row.event) as CloudEvent)
+          : (row.event as CloudEvent),
       );
       await this.#publish(events);
+      // One statement text whatever the batch's size (a prepared statement, not one per size).
       await sql`UPDATE outbox SET sent_at = now()
-        WHERE seq IN (${sql.join(rows.rows.map((row) => row.seq))})`.execute(trx);
+        WHERE seq = ANY(${found.map((row) => String(row.seq))}::bigint[])`.execute(trx);
       await this.#observer.beforeCommit?.(events);
       sent = events;
       return { leader: true, published: events.length };

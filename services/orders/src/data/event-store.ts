@@ -65,34 +65,48 @@ export async function appendToStreams(
   db: Executor,
   appends: readonly Append[],
 ): Promise<StoredEvent[][]> {
-  const statement = appendStatement(db, appends);
+  const statement = appendStatement(appends);
   if (!statement) return appends.map(() => []);
-  checkAppended(appends, await statement.execute());
+  checkAppended(appends, (await statement.execute(db)).rows);
   return storedEvents(appends);
 }
 
 /**
  * The INSERT of `appendToStreams`, not yet run (undefined when there is nothing to append): a
- * caller may send it with writes that depend on it, then hand its rows to `checkAppended`.
+ * caller may send it with writes that depend on it, then hand its rows to `checkAppended`. The
+ * rows go as one jsonb parameter, so the statement's text is the same for one event or a
+ * batch (one prepared statement).
  */
-export function appendStatement(db: Executor, appends: readonly Append[]) {
+export function appendStatement(appends: readonly Append[]) {
   const rows = appends.flatMap((append) =>
     append.events.map((event, index) => ({
       stream_id: append.streamId,
       version: append.expectedVersion + index + 1,
       tenant_id: append.tenantId,
       type: event.type,
-      data: JSON.stringify(event.data),
-      metadata: JSON.stringify(append.metadata),
+      data: event.data,
+      metadata: append.metadata,
       recorded_at: append.recordedAt,
     })),
   );
   if (rows.length === 0) return undefined;
-  return db
-    .insertInto('order_events')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['stream_id', 'version']).doNothing())
-    .returning(['stream_id', 'version']);
+  return sql<AppendedRow>`INSERT INTO order_events
+      (stream_id, version, tenant_id, type, data, metadata, recorded_at)
+    SELECT r.stream_id, r.version, r.tenant_id, r.type, r.data, r.metadata, r.recorded_at
+      FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS (
+        stream_id uuid, version integer, tenant_id text, type text, data jsonb, metadata jsonb,
+        recorded_at timestamptz))
+        WITH ORDINALITY AS r(stream_id, version, tenant_id, type, data, metadata, recorded_at, n)
+     -- seq in the order given: a stream's events in version order.
+     ORDER BY r.n
+    ON CONFLICT (stream_id, version) DO NOTHING
+    RETURNING stream_id, version`;
+}
+
+/** A row the append's INSERT returns. */
+export interface AppendedRow {
+  stream_id: string;
+  version: number;
 }
 
 /** How many rows `appends` insert. */

@@ -1,5 +1,5 @@
-import { type Compilable, type OperationNodeSource, type RawBuilder, sql } from 'kysely';
-import type { StoredEvent } from './event-store.ts';
+import { type OperationNodeSource, type RawBuilder, sql } from 'kysely';
+import type { AppendedRow, StoredEvent } from './event-store.ts';
 import { readAllEvents } from './event-store.ts';
 import type { Executor } from './schema.ts';
 
@@ -97,16 +97,16 @@ export async function projectEvents(db: Executor, events: readonly StoredEvent[]
  * That round writes nothing unless the INSERT stored every event (a version taken meanwhile),
  * so a conflict leaves the read models as they were. Resolves with the INSERT's rows.
  */
-export async function appendAndProject<Row>(
+export async function appendAndProject(
   db: Executor,
-  append: Compilable<Row> & OperationNodeSource,
+  append: RawBuilder<AppendedRow>,
   events: readonly StoredEvent[],
-): Promise<Row[]> {
+): Promise<AppendedRow[]> {
   const [first, ...later] = roundsOf(events);
   const appended = (await writeRound(db, first ?? { placed: [], changed: [] }, {
     append,
     expected: events.length,
-  })) as Row[];
+  })) as AppendedRow[];
   if (appended.length !== events.length) return appended;
   for (const round of later) await writeRound(db, round);
   return appended;

@@ -196,7 +196,7 @@ async function persistMany(
     };
   });
   const appended = storedEvents(appends);
-  const statement = appendStatement(trx, appends);
+  const statement = appendStatement(appends);
   // The read models ride on the append's statement, written only if it stored every event.
   if (statement) checkAppended(appends, await appendAndProject(trx, statement, appended.flat()));
 
