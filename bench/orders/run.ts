@@ -15,6 +15,7 @@ import { startDistributed } from '../../tests/e2e/support/distributed-platform.t
 import { positive } from '../support/env.ts';
 import { cpuSnapshot, cpuSpent } from './cpu-split.ts';
 import { pgbench } from './pgbench.ts';
+import { startPrivateNats } from './private-nats.ts';
 
 const settings = {
   orders: positive('BENCH_ORDERS_N', 2_000),
@@ -26,7 +27,16 @@ const settings = {
   pgbenchClients: positive('BENCH_ORDERS_PGBENCH_CLIENTS', 8),
   portOffset: positive('BENCH_ORDERS_PORT_OFFSET', 12_000),
 };
-const natsUrl = process.env.BENCH_NATS_URL || process.env.TEST_NATS_URL || 'nats://127.0.0.1:4222';
+// The bench's own NATS unless BENCH_NATS_URL names one (then its streams must hold nothing
+// unconsumed from an earlier run).
+const privateNats = process.env.BENCH_NATS_URL
+  ? undefined
+  : await startPrivateNats(4222 + settings.portOffset);
+const natsUrl =
+  process.env.BENCH_NATS_URL ||
+  privateNats?.url ||
+  process.env.TEST_NATS_URL ||
+  'nats://127.0.0.1:4222';
 const postgresUrl = process.env.BENCH_POSTGRES_URL || testPostgresUrl();
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (n: number) => `${n.toFixed(0)} ms`;
@@ -51,6 +61,7 @@ out(
 out(
   `N=${settings.orders} orders (warm-up ${settings.warmup}), ${settings.concurrency} in flight, ${settings.customers} customers, pm_card_ok`,
 );
+out(privateNats ? `NATS: the bench's own nats-server at ${natsUrl}` : `NATS: ${natsUrl}`);
 
 // The bench's own databases, fresh each run: work left by an earlier run (payments to
 // reconcile, unsent events) would otherwise run alongside this one, and the bench never
@@ -84,6 +95,7 @@ const cleanup = async () => {
   await nc.close().catch(() => {});
   await platform.stop();
   await dropBenchDatabases();
+  await privateNats?.stop();
 };
 process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 
