@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { testPostgresUrl } from '@lattice/platform/testing';
+import { natsServerMissing, startPrivateNats, testPostgresUrl } from '@lattice/platform/testing';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -15,7 +15,6 @@ import { startDistributed } from '../../tests/e2e/support/distributed-platform.t
 import { positive } from '../support/env.ts';
 import { cpuSnapshot, cpuSpent } from './cpu-split.ts';
 import { pgbench } from './pgbench.ts';
-import { startPrivateNats } from './private-nats.ts';
 
 const settings = {
   orders: positive('BENCH_ORDERS_N', 2_000),
@@ -29,9 +28,8 @@ const settings = {
 };
 // The bench's own NATS unless BENCH_NATS_URL names one (then its streams must hold nothing
 // unconsumed from an earlier run).
-const privateNats = process.env.BENCH_NATS_URL
-  ? undefined
-  : await startPrivateNats(4222 + settings.portOffset);
+const privateNats =
+  process.env.BENCH_NATS_URL || natsServerMissing() ? undefined : await startPrivateNats();
 const natsUrl =
   process.env.BENCH_NATS_URL ||
   privateNats?.url ||

@@ -20,6 +20,7 @@ import {
 } from '@lattice/platform';
 import {
   createTestDatabase,
+  deleteConsumerGroups,
   infrastructure,
   needs,
   type TestDatabase,
@@ -224,6 +225,7 @@ test('distributed mode: the same story over PostgreSQL and NATS JetStream', {
     // Consumers drain before their databases go.
     for (const service of services.reverse()) await service.close();
     for (const database of databases) await database.cleanup();
+    await deleteConsumerGroups(natsUrl, base.EVENT_GROUP_PREFIX);
   });
 
   // Fresh databases; the streams (AUTH, USERS) and durable consumers are the real, shared ones,

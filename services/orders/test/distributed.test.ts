@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { createService, serviceAudience } from '@lattice/platform';
 import {
   createTestDatabase,
+  deleteConsumerGroups,
   eventually,
   infrastructure,
   needs,
@@ -34,12 +35,15 @@ test('distributed: payments racing the timeout across two instances leave every 
   cleanups.push(() => issuer.close());
   const database = await createTestDatabase('orders', 'postgres');
   cleanups.push(() => database.cleanup());
+  const natsUrl = infrastructure.find((entry) => entry.name === 'nats')?.url ?? '';
+  // Private consumer groups: another run on the same NATS must not take these events.
+  const groupPrefix = `or${process.pid}${randomBytes(3).toString('hex')}-`;
+  cleanups.push(() => deleteConsumerGroups(natsUrl, groupPrefix));
   const env = {
     LATTICE_MODE: 'distributed',
-    // Private consumer groups: another run on the same NATS must not take these events.
-    EVENT_GROUP_PREFIX: `or${process.pid}${randomBytes(3).toString('hex')}-`,
+    EVENT_GROUP_PREFIX: groupPrefix,
     POSTGRES_URL: testPostgresUrl(),
-    NATS_URL: infrastructure.find((entry) => entry.name === 'nats')?.url ?? '',
+    NATS_URL: natsUrl,
     LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
     AUTH_JWKS_URL: issuer.jwksUrl,
     SERVICE_URLS: 'auth=http://127.0.0.1:9',

@@ -1,3 +1,4 @@
+export { deleteConsumerGroups } from './consumer-groups.ts';
 export { eventually, outboxRows, watchBus } from './events.ts';
 export {
   type Infrastructure,
@@ -6,6 +7,12 @@ export {
   probe,
   testPostgresUrl,
 } from './infrastructure.ts';
+export {
+  NATS_SERVER,
+  natsServerMissing,
+  type PrivateNats,
+  startPrivateNats,
+} from './private-nats.ts';
 export {
   buildTestService,
   createTestDatabase,

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JetStreamBus } from '../../src/bus/jetstream-bus.ts';
-import { natsServerMissing, type PrivateNats, startPrivateNats } from './private-nats.ts';
+import {
+  natsServerMissing,
+  type PrivateNats,
+  startPrivateNats,
+} from '../../src/testing/private-nats.ts';
 import { type ItemCreated, sleep, testEvents, uniqueContext, waitFor } from './support.ts';
 
 describe('JetStreamBus across a NATS restart', { skip: natsServerMissing() }, () => {

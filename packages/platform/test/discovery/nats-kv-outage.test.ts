@@ -3,7 +3,11 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NatsKvDiscovery } from '../../src/discovery/index.ts';
 import { needs } from '../../src/testing/index.ts';
-import { natsServerMissing, type PrivateNats, startPrivateNats } from '../bus/private-nats.ts';
+import {
+  natsServerMissing,
+  type PrivateNats,
+  startPrivateNats,
+} from '../../src/testing/private-nats.ts';
 import { HEARTBEAT_MS, memoryLogger, TTL_MS, until } from './support.ts';
 
 // Its own nats-server: killing the shared one would break every other test running in parallel.

@@ -8,6 +8,7 @@ import { createHttpClient } from '../../src/http/resilient-client.ts';
 import type { ServiceDefinition } from '../../src/service-types.ts';
 import {
   createTestDatabase,
+  deleteConsumerGroups,
   expectTrace,
   infrastructure,
   isDescendant,
@@ -133,6 +134,7 @@ const distributed: Mode = {
         await tally.close();
         await ledger.close();
         for (const d of databases) await d.cleanup();
+        await deleteConsumerGroups(env.NATS_URL, env.EVENT_GROUP_PREFIX);
       },
     };
   },

@@ -11,8 +11,9 @@ export function natsServerMissing(): string | false {
 }
 
 /**
- * A NATS server of the test's own (free port, temporary store), so killing and restarting
- * it disturbs nobody else's tests.
+ * A NATS server with JetStream of the caller's own (free port, temporary store), so killing
+ * and restarting it disturbs nobody else's tests, and its streams and consumer groups start
+ * empty (bench/orders runs on one). It never outlives the process.
  */
 export interface PrivateNats {
   url: string;
@@ -31,6 +32,8 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     });
     await untilAnswers(port);
   };
+  const killOnExit = () => child?.kill('SIGKILL');
+  process.on('exit', killOnExit);
   const kill = async () => {
     const running = child;
     if (!running || running.exitCode !== null) return;
@@ -44,6 +47,7 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     kill,
     start,
     stop: async () => {
+      process.off('exit', killOnExit);
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
