@@ -4,11 +4,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { needs } from '@lattice/platform/testing';
+import { freePort, needs } from '@lattice/platform/testing';
 import { startDistributed, until } from './support/distributed-platform.ts';
 import {
   alertQueries,
@@ -22,17 +21,6 @@ import {
 
 // Away from the defaults and the other e2e files' offsets (10 000, 20 000, 21 000, 22 000).
 const PORT_OFFSET = 23_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Target {
   labels: Record<string, string>;

@@ -8,6 +8,7 @@ export {
   testPostgresUrl,
 } from './infrastructure.ts';
 export {
+  freePort,
   NATS_SERVER,
   natsServerMissing,
   type PrivateNats,

@@ -54,7 +54,8 @@ export async function startPrivateNats(): Promise<PrivateNats> {
   };
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
