@@ -64,7 +64,11 @@ async function placeAtOnce(
   // A refused request answers what the transaction answers, in its order of checks (a key
   // used with another body is reported before the body's own faults).
   const lines = await priceLines(deps, deps.database.db, caller.tenantId, request.items).catch(
-    () => undefined,
+    (error: unknown) => {
+      if (OrdersErrors.unknownSku.is(error) || OrdersErrors.duplicateSku.is(error))
+        return undefined;
+      throw error;
+    },
   );
   if (!lines) return undefined;
   const orderId = deps.newId();
