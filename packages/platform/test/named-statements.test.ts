@@ -94,6 +94,31 @@ describe('prepared statements on postgres', { skip: needs('postgres') }, () => {
     assert.ok(statements.some((text) => /^select \* from "items"/.test(text)));
   });
 
+  test('a column added while statements are prepared: run again at once, or after the failed transaction', async (t) => {
+    const { database, db, insertThree, drop } = await open(true);
+    t.after(drop);
+    await insertThree();
+    const all = () => db.selectFrom('items').selectAll().where('id', '=', 1).executeTakeFirst();
+    await all();
+    assert.deepEqual(await all(), { id: 1, name: 'item 1' });
+    // A migration of a newer version, while this one runs.
+    await sql`ALTER TABLE items ADD COLUMN colour text`.execute(database.db);
+    assert.deepEqual(await all(), { id: 1, name: 'item 1', colour: null });
+
+    const inTransaction = () =>
+      database.transaction(async (trx) => {
+        const { rows } = await sql`SELECT * FROM items WHERE id = ${1}`.execute(trx);
+        return rows[0];
+      });
+    await inTransaction();
+    await inTransaction();
+    await sql`ALTER TABLE items ADD COLUMN size text`.execute(database.db);
+    // Inside a transaction the statement cannot be run again: the transaction has failed.
+    await assert.rejects(inTransaction(), /cached plan must not change result type/);
+    // Its retry finds the statement prepared afresh.
+    assert.deepEqual(await inTransaction(), { id: 1, name: 'item 1', colour: null, size: null });
+  });
+
   test('DATABASE_PREPARED_STATEMENTS=false prepares nothing', async (t) => {
     const { insertThree, prepared, drop } = await open(false);
     t.after(drop);

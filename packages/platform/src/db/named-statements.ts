@@ -1,6 +1,6 @@
 import pg from 'pg';
 
-/** Most statement texts a process names; the rest are sent unnamed, as before. */
+/** Most statement texts a connection pool names; the rest are sent unnamed, as before. */
 export const MAX_NAMED_STATEMENTS = 200;
 
 /**
@@ -44,23 +44,71 @@ export class StatementNames {
   }
 }
 
+const BEGINS = /^\s*(begin|start transaction)\b/i;
+// Not `rollback to savepoint`, which stays in the transaction.
+const ENDS = /^\s*(commit|end|rollback)\s*(transaction|work)?\s*;?\s*$/i;
+
+/**
+ * PostgreSQL refuses to run a prepared statement whose result columns changed since it was
+ * prepared: a migration added a column to a table it reads with `*`, while this instance runs.
+ */
+function isStalePlan(error: unknown): boolean {
+  return (
+    (error as { code?: string }).code === '0A000' &&
+    /cached plan must not change result type/.test((error as Error).message)
+  );
+}
+
 /**
  * A pg Client class whose parameterised queries by text (what Kysely sends) go as named
  * statements once `names` names them: PostgreSQL then parses and plans such a statement once
- * per connection instead of at every run, which is most of its cost for the small statements
- * of a service. Everything else goes through untouched.
+ * per connection instead of at every run, a large part of its cost for the small statements of
+ * a service. Everything else goes through untouched.
+ *
+ * A statement made stale by a migration is prepared again under a new name on this connection
+ * (the old one goes with the connection). Outside a transaction it is simply run again;
+ * inside one the error stands (the transaction has failed) and the retry of the whole
+ * transaction finds the fresh statement.
  */
 export function namedStatementClient(names: StatementNames): typeof pg.Client {
   return class NamedStatementClient extends pg.Client {
+    #generation = 0;
+    #inTransaction = false;
+
     // biome-ignore lint/suspicious/noExplicitAny: pg's query() is a set of overloads.
     override query(...args: any[]): any {
       const [text, values] = args;
       if (args.length === 2 && typeof text === 'string' && Array.isArray(values)) {
+        this.#track(text);
         const name = names.nameOf(text);
-        if (name !== undefined) return super.query({ name, text, values });
+        if (name !== undefined) return this.#named(name, text, values, !this.#inTransaction);
       }
       // biome-ignore lint/suspicious/noExplicitAny: forwarded as received.
       return (super.query as (...forwarded: any[]) => any)(...args);
+    }
+
+    async #named(
+      name: string,
+      text: string,
+      values: unknown[],
+      retry: boolean,
+    ): Promise<pg.QueryResult> {
+      const generation = this.#generation;
+      const named = generation === 0 ? name : `${name}_${generation}`;
+      try {
+        return await super.query({ name: named, text, values });
+      } catch (error) {
+        if (!isStalePlan(error)) throw error;
+        if (this.#generation === generation) this.#generation += 1;
+        if (!retry) throw error;
+        return this.#named(name, text, values, false);
+      }
+    }
+
+    /** Kysely opens and ends transactions with these statements, on this connection. */
+    #track(text: string): void {
+      if (BEGINS.test(text)) this.#inTransaction = true;
+      else if (ENDS.test(text)) this.#inTransaction = false;
     }
   };
 }
