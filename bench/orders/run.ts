@@ -11,7 +11,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { dropDatabase } from '../../packages/platform/src/db/open-postgres.ts';
 import { firstSku, register } from '../../tests/e2e/support/commerce.ts';
-import { startDistributed } from '../../tests/e2e/support/distributed-platform.ts';
+import { startDistributed, until } from '../../tests/e2e/support/distributed-platform.ts';
 import { positive } from '../support/env.ts';
 import { cpuSnapshot, cpuSpent } from './cpu-split.ts';
 import { pgbench } from './pgbench.ts';
@@ -38,14 +38,6 @@ const natsUrl =
 const postgresUrl = process.env.BENCH_POSTGRES_URL || testPostgresUrl();
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const ms = (n: number) => `${n.toFixed(0)} ms`;
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const started = performance.now();
-  while (!(await check().catch(() => false))) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
@@ -170,10 +162,16 @@ try {
   // Payments calls the provider from its first moment (redelivered events, retries): one that
   // found the sandbox still starting has the circuit open, and every order would be cancelled
   // until it closes. The run starts with the circuit closed.
-  await until('the payment provider circuit to be closed', async () => {
-    const metrics = await fetch(`${platform.urls.payments}/metrics`).then((r) => r.text());
-    return /^payments_provider_circuit_state\{[^}]*\} 0$/m.test(metrics);
-  });
+  await until(
+    'the payment provider circuit closed',
+    async () => {
+      const metrics = await fetch(`${platform.urls.payments}/metrics`)
+        .then((r) => r.text())
+        .catch(() => '');
+      return /^payments_provider_circuit_state\{[^}]*\} 0$/m.test(metrics);
+    },
+    60_000,
+  );
   await settle(await place(settings.warmup));
   const cpuBefore = cpuSnapshot(platform.catalog);
   const firstSent = performance.now();

@@ -81,8 +81,9 @@ export async function enqueue<DB>(
     // never wakes for a rolled-back event. current_schema() is the service's schema: the
     // Database port puts it first on the path.
     const writes = along.map((write, i) => sql`${sql.raw(`along_${i}`)} AS (${write}), `);
-    await sql`WITH ${sql.join(writes, sql``)}written AS (${insert})
-      SELECT pg_notify('lattice_outbox_' || current_schema(), '')`.execute(trx);
+    await sql`WITH ${sql.join(writes, sql``)}written AS (${insert}) SELECT ${OUTBOX_WAKE_UP}`.execute(
+      trx,
+    );
   }
 }
 
@@ -101,7 +102,6 @@ export async function enqueueWithChange<DB, Row>(
 ): Promise<Row | undefined> {
   const rows = outboxRows(events);
   if (rows.length === 0) return (await sql<Row>`${change}`.execute(db)).rows[0];
-  if (rows.length > ROWS_PER_INSERT) throw new RangeError('too many events for one change');
   const result = await sql<Row & { lattice_outbox_notified?: unknown }>`WITH changed AS (${change}),
     written AS (${outboxInsertOf(rows, sql<boolean>`EXISTS (SELECT 1 FROM changed)`)})
     SELECT changed.*, ${OUTBOX_WAKE_UP} AS lattice_outbox_notified FROM changed`.execute(db);

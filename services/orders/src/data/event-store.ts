@@ -110,7 +110,7 @@ export interface AppendedRow {
 }
 
 /** How many rows `appends` insert. */
-export function appendedCount(appends: readonly Append[]): number {
+function appendedCount(appends: readonly Append[]): number {
   return appends.reduce((sum, append) => sum + append.events.length, 0);
 }
 

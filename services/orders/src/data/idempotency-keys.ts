@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { type Executor, jsonValue } from './schema.ts';
 
 /** Whose keys: a key is unique per tenant and user. */
@@ -36,23 +36,15 @@ export function callerKeys(db: Executor, owner: KeyOwner) {
      * it, i.e. a request with the same key is still in flight. Released at commit or rollback.
      */
     async tryLock(key: string): Promise<boolean> {
-      const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(
-          hashtext('lattice.orders.idempotency'), ${lockId(owner, key)}::int4) AS locked`.execute(
-        db,
-      );
+      const { rows } = await sql<{
+        locked: boolean;
+      }>`SELECT ${tryKeyLock(owner, key)} AS locked`.execute(db);
       return rows[0]?.locked === true;
     },
 
     async find(key: string): Promise<StoredResponse | undefined> {
       const row = await mineKeys().where('key', '=', key).executeTakeFirst();
-      if (!row) return undefined;
-      return {
-        requestHash: row.request_hash,
-        orderId: row.order_id,
-        status: row.status,
-        body: jsonValue(row.response),
-        createdAt: row.created_at,
-      };
+      return row ? storedResponseOf(row) : undefined;
     },
 
     async forget(key: string): Promise<void> {
@@ -86,6 +78,31 @@ export async function deleteExpiredKeys(db: Executor, before: Date, batch = 1000
   const result = await sql`DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
       SELECT ctid FROM idempotency_keys WHERE created_at < ${before} LIMIT ${batch}))`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Holds the caller's key until the transaction (or the autocommitted statement) ends, without
+ * waiting: false when another holds it, i.e. a request with the same key is in flight.
+ */
+export function tryKeyLock(owner: KeyOwner, key: string): RawBuilder<boolean> {
+  return sql<boolean>`pg_try_advisory_xact_lock(hashtext('lattice.orders.idempotency'), ${lockId(owner, key)}::int4)`;
+}
+
+/** A stored response from its row, as Kysely reads it or as `row_to_json` spells it. */
+export function storedResponseOf(row: {
+  request_hash: string;
+  order_id: string;
+  status: number;
+  response: unknown;
+  created_at: Date | string;
+}): StoredResponse {
+  return {
+    requestHash: row.request_hash,
+    orderId: row.order_id,
+    status: row.status,
+    body: jsonValue(row.response),
+    createdAt: new Date(row.created_at),
+  };
 }
 
 /**

@@ -1,7 +1,12 @@
 import { OUTBOX_WAKE_UP } from '@lattice/platform';
 import { type RawBuilder, sql } from 'kysely';
 import type { StoredEvent } from './event-store.ts';
-import { type KeyOwner, lockId, type StoredResponse } from './idempotency-keys.ts';
+import {
+  type KeyOwner,
+  type StoredResponse,
+  storedResponseOf,
+  tryKeyLock,
+} from './idempotency-keys.ts';
 import { projectionParts } from './projections.ts';
 import { type Executor, jsonValue } from './schema.ts';
 
@@ -51,7 +56,7 @@ export async function placeInOneStatement(
     } | null;
     placed: boolean;
   }>`WITH lock AS MATERIALIZED (
-      SELECT pg_try_advisory_xact_lock(hashtext('lattice.orders.idempotency'), ${lockId(owner, key)}::int4) AS locked
+      SELECT ${tryKeyLock(owner, key)} AS locked
     ),
     earlier AS MATERIALIZED (
       SELECT k.request_hash, k.order_id, k.status, k.response, k.created_at FROM idempotency_keys k
@@ -86,16 +91,9 @@ export async function placeInOneStatement(
   const row = rows[0];
   if (!row?.locked) return { kind: 'in-flight' };
   if (row.earlier) {
-    const earlier = jsonValue<NonNullable<typeof row.earlier>>(row.earlier);
     return {
       kind: 'earlier',
-      earlier: {
-        requestHash: earlier.request_hash,
-        orderId: earlier.order_id,
-        status: earlier.status,
-        body: jsonValue(earlier.response),
-        createdAt: new Date(earlier.created_at),
-      },
+      earlier: storedResponseOf(jsonValue<NonNullable<typeof row.earlier>>(row.earlier)),
     };
   }
   return row.placed ? { kind: 'placed' } : { kind: 'raced' };
