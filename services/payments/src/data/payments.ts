@@ -88,15 +88,19 @@ export function paymentLedger(db: Executor) {
       return db
         .updateTable('payments')
         .set((eb) => ({ next_action_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
-        .where('id', 'in', (eb) =>
-          eb
+        // `= ANY(ARRAY(...))`, not `IN (...)`: with IN, the plan prepared once (the limit
+        // unknown) joins the claimed ids to a scan of the whole table, dead versions included.
+        .where(
+          'id',
+          '=',
+          sql<string>`ANY(ARRAY(${db
             .selectFrom('payments')
             .select('id')
             .where('next_action_at', '<=', now)
             .orderBy('next_action_at')
             .limit(count)
             .forUpdate()
-            .skipLocked(),
+            .skipLocked()}))`,
         )
         .returningAll()
         .execute();
