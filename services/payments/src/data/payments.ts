@@ -85,23 +85,20 @@ export function paymentLedger(db: Executor) {
      * instances claim side by side), and a runner that dies leaves them due again at its end.
      */
     async claimDue(now: Date, leaseUntil: Date, count: number): Promise<PaymentRow[]> {
+      const due = db
+        .selectFrom('payments')
+        .select('id')
+        .where('next_action_at', '<=', now)
+        .orderBy('next_action_at')
+        .limit(count)
+        .forUpdate()
+        .skipLocked();
+      // `= ANY(ARRAY(...))`, not `IN (...)`: with IN, the plan prepared once (the limit unknown)
+      // joins the claimed ids to a scan of the whole table, dead versions included.
       return db
         .updateTable('payments')
         .set((eb) => ({ next_action_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
-        // `= ANY(ARRAY(...))`, not `IN (...)`: with IN, the plan prepared once (the limit
-        // unknown) joins the claimed ids to a scan of the whole table, dead versions included.
-        .where(
-          'id',
-          '=',
-          sql<string>`ANY(ARRAY(${db
-            .selectFrom('payments')
-            .select('id')
-            .where('next_action_at', '<=', now)
-            .orderBy('next_action_at')
-            .limit(count)
-            .forUpdate()
-            .skipLocked()}))`,
-        )
+        .where('id', '=', sql<string>`ANY(ARRAY(${due}))`)
         .returningAll()
         .execute();
     },
