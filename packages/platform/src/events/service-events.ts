@@ -28,6 +28,13 @@ export interface ConsumerSpec<T = any, DB = any> {
    * of the batch's first event (a span of its own can link the others).
    */
   handleBatch?(events: CloudEvent<T>[], trx: Transaction<DB>): Promise<void>;
+  /**
+   * Optional: told of the events whose effects were just committed (never of a duplicate),
+   * before they are acknowledged; e.g. to hand work to something in this process that must not
+   * see it before the commit. The event objects are those `handler` or `handleBatch` received.
+   * It must not throw. Only a hint: a crash in between loses the call, never the effect.
+   */
+  afterCommit?(events: CloudEvent<T>[]): void;
   maxDeliver?: number;
   concurrency?: number;
 }
@@ -150,6 +157,9 @@ export class ServiceEventsImpl implements ServiceEvents {
             inContextOf: inEventContext,
             ...(spec.handleBatch
               ? { effectMany: (events: CloudEvent[], trx) => spec.handleBatch!(events, trx) }
+              : {}),
+            ...(spec.afterCommit
+              ? { afterCommit: (events: CloudEvent[]) => spec.afterCommit!(events) }
               : {}),
           },
         );

@@ -24,6 +24,12 @@ export interface BatchingInboxOptions<DB = unknown, E = unknown> {
    * consumer's statements would all land in one early event's trace.
    */
   inContextOf?: <T>(event: E, work: () => T) => T;
+  /**
+   * Told of the events whose effects were just committed (duplicates left out), before their
+   * deliveries resolve: for work in this process that must not start before the commit. It
+   * must not throw; the effects stand whatever it does.
+   */
+  afterCommit?: (events: E[]) => void;
 }
 
 /**
@@ -42,7 +48,7 @@ export function batchingInbox<DB, E extends { id: string }>(
   options: BatchingInboxOptions<DB, E> = {},
 ): (event: E) => Promise<boolean> {
   const maxBatch = options.maxBatch ?? 100;
-  const { effectMany } = options;
+  const { effectMany, afterCommit } = options;
   const inContextOf = options.inContextOf ?? (<T>(_event: E, work: () => T) => work());
   let queue: Pending<E>[] = [];
   let running = false;
@@ -70,11 +76,15 @@ export function batchingInbox<DB, E extends { id: string }>(
           );
         return done;
       });
+      if (afterCommit && applied.size > 0) afterCommit([...applied].map((p) => p.event));
       for (const pending of batch) pending.resolve(applied.has(pending));
     } catch {
       for (const pending of batch) {
         await consumeOnce(database, consumer, pending.id, (trx) => effect(pending.event, trx)).then(
-          pending.resolve,
+          (fresh) => {
+            if (fresh) afterCommit?.([pending.event]);
+            pending.resolve(fresh);
+          },
           pending.reject,
         );
       }

@@ -73,7 +73,9 @@ test('effectMany applies the fresh events of a batch in one call, and a failing 
     await sql`INSERT INTO effects (event_id) VALUES (${event.id})`.execute(trx);
   };
   const calls: number[] = [];
+  const committed: string[] = [];
   const apply = batchingInbox(database, 'tests_many', insertOne, {
+    afterCommit: (items: Item[]) => committed.push(...items.map((e) => e.id)),
     effectMany: async (items: Item[], trx) => {
       calls.push(items.length);
       if (items.some((e) => e.fail)) throw new Error('a batch with a failing event');
@@ -87,6 +89,11 @@ test('effectMany applies the fresh events of a batch in one call, and a failing 
   assert.deepEqual(first.slice(0, 20), Array(20).fill(true));
   assert.equal(first[20], false, 'the duplicate within the batch is not handed to effectMany');
   assert.deepEqual(calls, [20], 'one call for the batch, with each fresh event once');
+  assert.deepEqual(
+    committed,
+    events.map((e) => e.id),
+    'afterCommit is told of each fresh event once, the duplicate left out',
+  );
 
   const failing: Item = { id: randomUUID(), fail: true };
   const more: Item[] = [{ id: randomUUID() }, { id: randomUUID() }];
@@ -100,6 +107,11 @@ test('effectMany applies the fresh events of a batch in one call, and a failing 
     database.db,
   );
   assert.equal(rows.rows[0]?.n, 22);
+  assert.deepEqual(
+    committed.slice(20),
+    more.map((e) => e.id),
+    'one by one, afterCommit is told of each event applied and not of the one that failed',
+  );
 });
 
 test('each batch runs in the context of its own first event, not of the delivery that started the drain', async (t) => {
