@@ -7,6 +7,7 @@ import {
 import { type PaymentsConfigProperties, paymentsConfig } from './config.ts';
 import type { PaymentsDb } from './data/schema.ts';
 import type { Faults, PaymentsDeps } from './domain/deps.ts';
+import { LocalLeases } from './domain/local-leases.ts';
 import { PaymentRunner } from './domain/payment-runner.ts';
 import { orderPlacedConsumer, refundRequestedConsumer } from './events/order-consumers.ts';
 import { paymentMetrics } from './metrics.ts';
@@ -70,6 +71,7 @@ export function paymentsService(
         metrics: measures,
         tracing,
         log,
+        leases: new LocalLeases(),
         workChannel: `${db.schema}_payment_work`,
         leaseMs: config.PAYMENTS_LEASE_MS,
         refundRetryMaxMs: config.PAYMENTS_REFUND_RETRY_MAX_MS,

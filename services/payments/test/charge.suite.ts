@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { OrderPlacedV1 } from '@lattice/contracts';
 import { acceptOrders } from '../src/domain/accept-order.ts';
+import { LocalLeases } from '../src/domain/local-leases.ts';
 import {
   call,
   database,
@@ -150,6 +151,63 @@ export function chargeBehaviours(fx: () => Fixture): void {
         assert.equal((await fx().processor.chargesWithKey(`order:${orderId}`)).length, 1);
     });
 
+    test('a batch leases as many payments as the runner has room for, handed over at the commit', async () => {
+      const customer = await newCustomer(fx());
+      const [a, b, c] = [orderPlaced(customer), orderPlaced(customer), orderPlaced(customer)];
+      const db = database(fx().payments);
+      // In a day: the service's own runner finds none of them due while they are looked at.
+      const later = new Date(Date.now() + 86_400_000);
+      const adopted: Array<{ order_id: string }> = [];
+      const leases = new LocalLeases();
+      leases.connect({ room: () => 2, adopt: (payments) => adopted.push(...payments) });
+      const deps = {
+        now: () => later,
+        newId: () => crypto.randomUUID(),
+        workChannel: 'payments_lease_test_unused',
+        leaseMs: 60_000,
+        leases,
+      } as unknown as Parameters<typeof acceptOrders>[0];
+      // Order a twice: its second event finds its payment leased already and leases nothing.
+      const events = [a, { ...a, id: crypto.randomUUID() }, b, c];
+      const batch = events.map((event) => ({
+        order: event.data as OrderPlacedV1,
+        traceparent: undefined,
+        event,
+      }));
+      const orderOf = (event: (typeof events)[number]) =>
+        (event.data as { orderId: string }).orderId;
+
+      await db.transaction(async (trx) => {
+        await acceptOrders(deps, trx, batch);
+        assert.equal(adopted.length, 0, 'nothing is handed over before the commit');
+      });
+      leases.committed(events);
+      assert.deepEqual(
+        adopted.map((p) => p.order_id),
+        [orderOf(a), orderOf(b)],
+        'the first two orders, each once',
+      );
+
+      const rows = await db.db
+        .selectFrom('payments')
+        .select(['order_id', 'next_action_at', 'attempts'])
+        .where('order_id', 'in', [a, b, c].map(orderOf))
+        .execute();
+      const byOrder = new Map(rows.map((r) => [r.order_id, r]));
+      for (const leased of [a, b]) {
+        assert.equal(
+          byOrder.get(orderOf(leased))?.next_action_at?.getTime(),
+          later.getTime() + 60_000,
+        );
+        assert.equal(byOrder.get(orderOf(leased))?.attempts, 1, 'the lease counts as an attempt');
+      }
+      assert.equal(byOrder.get(orderOf(c))?.next_action_at?.getTime(), later.getTime(), 'due');
+      assert.equal(byOrder.get(orderOf(c))?.attempts, 0);
+
+      leases.committed(events);
+      assert.equal(adopted.length, 2, 'a payment is handed over once');
+    });
+
     test('one batch of pending payments: one row per order, a second pass adds none', async () => {
       const customer = await newCustomer(fx());
       const [a, b] = [orderPlaced(customer), orderPlaced(customer)];
@@ -160,6 +218,8 @@ export function chargeBehaviours(fx: () => Fixture): void {
         now: () => later,
         newId: () => crypto.randomUUID(),
         workChannel: 'payments_batch_test_unused',
+        leaseMs: 60_000,
+        leases: new LocalLeases(),
       } as unknown as Parameters<typeof acceptOrders>[0];
       const traceOf = (n: number) => `00-${String(n).repeat(32)}-${String(n).repeat(16)}-01`;
       const batch = [a, b, { ...a, id: crypto.randomUUID() }].map((event, i) => ({

@@ -2,7 +2,7 @@ import { type Insertable, type Selectable, sql, type Updateable, type UpdateObje
 import type { Executor, PaymentStatus, PaymentsDb, PaymentsTable } from './schema.ts';
 
 export type PaymentRow = Selectable<PaymentsTable>;
-export type NewPayment = Omit<Insertable<PaymentsTable>, 'attempts'>;
+export type NewPayment = Insertable<PaymentsTable>;
 export type PaymentChanges = Updateable<PaymentsTable>;
 
 /** Whose payments a caller sees: the tenant's; only their own unless `customerId` is undefined. */
@@ -58,15 +58,14 @@ export function viewerPayments(db: Executor, viewer: Viewer) {
 export function paymentLedger(db: Executor) {
   return {
     /** Many pending payments in one statement; those whose order already has one are skipped. */
-    async insertPendingMany(payments: NewPayment[]): Promise<number> {
-      if (payments.length === 0) return 0;
-      const inserted = await db
+    async insertPendingMany(payments: NewPayment[]): Promise<PaymentRow[]> {
+      if (payments.length === 0) return [];
+      return db
         .insertInto('payments')
         .values(payments)
         .onConflict((oc) => oc.column('order_id').doNothing())
-        .returning('id')
+        .returningAll()
         .execute();
-      return inserted.length;
     },
 
     async lockInTenant(tenantId: string, id: string): Promise<PaymentRow | undefined> {

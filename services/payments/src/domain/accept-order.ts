@@ -16,33 +16,61 @@ export async function acceptOrder(
   trx: Transaction<PaymentsDb>,
   order: OrderPlacedV1,
   traceparent: string | undefined,
+  event?: object,
 ): Promise<void> {
-  await acceptOrders(deps, trx, [{ order, traceparent }]);
+  await acceptOrders(deps, trx, [{ order, traceparent, ...(event ? { event } : {}) }]);
 }
 
 /**
- * `acceptOrder` for a whole inbox batch: one INSERT for all the pending payments and one
- * wake-up, instead of a statement pair per order. Two events for one order (in the batch or
- * across batches) still leave one payment: the order id is unique.
+ * `acceptOrder` for a whole inbox batch: one INSERT for all the pending payments, instead of a
+ * statement pair per order. Two events for one order (in the batch or across batches) still
+ * leave one payment: the order id is unique.
+ *
+ * As many as this instance's runner has room for are written already leased to it and staged
+ * for it under their events (`deps.leases`, handed over at the commit); only if some are left
+ * for any runner to claim are the runners woken.
  */
 export async function acceptOrders(
   deps: PaymentsDeps,
   trx: Transaction<PaymentsDb>,
-  placed: ReadonlyArray<{ order: OrderPlacedV1; traceparent: string | undefined }>,
+  placed: ReadonlyArray<{
+    order: OrderPlacedV1;
+    traceparent: string | undefined;
+    /** The delivery's event object, under which a leased payment is staged. */
+    event?: object;
+  }>,
 ): Promise<void> {
   const now = deps.now();
+  const leaseUntil = new Date(now.getTime() + deps.leaseMs);
+  let room = deps.leases.room();
   const ledger = paymentLedger(trx);
+  const leasedOrders = new Map<string, object>();
   const inserted = await ledger.insertPendingMany(
-    placed.map(({ order, traceparent }) => pendingPayment(deps, order, traceparent, now)),
+    placed.map(({ order, traceparent, event }) => {
+      const lease = event !== undefined && room > 0 && !leasedOrders.has(order.orderId);
+      if (lease) {
+        room -= 1;
+        leasedOrders.set(order.orderId, event);
+      }
+      return pendingPayment(deps, order, traceparent, now, lease ? leaseUntil : undefined);
+    }),
   );
-  if (inserted > 0) await ledger.wakeRunners(deps.workChannel);
+  let due = 0;
+  for (const payment of inserted) {
+    const event = leasedOrders.get(payment.order_id);
+    if (event !== undefined) deps.leases.stage(event, payment);
+    else due += 1;
+  }
+  if (due > 0) await ledger.wakeRunners(deps.workChannel);
 }
 
+/** Pending and due now, or (`leaseUntil`) already claimed by this instance's runner. */
 function pendingPayment(
   deps: PaymentsDeps,
   order: OrderPlacedV1,
   traceparent: string | undefined,
   now: Date,
+  leaseUntil: Date | undefined,
 ) {
   return {
     id: deps.newId(),
@@ -57,7 +85,9 @@ function pendingPayment(
     charge_reference: null,
     refund_reference: null,
     refund_reason: null,
-    next_action_at: now,
+    next_action_at: leaseUntil ?? now,
+    // A lease taken at once counts as the claim's attempt.
+    attempts: leaseUntil === undefined ? 0 : 1,
     traceparent: traceparent ?? null,
     created_at: now,
     updated_at: now,

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PaymentRow } from '../data/payments.ts';
 import type { PaymentsDb } from '../data/schema.ts';
 import type { PaymentMetrics } from '../metrics.ts';
+import type { LocalLeases } from './local-leases.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /**
@@ -23,6 +24,8 @@ export interface PaymentsDeps {
   /** The runner's provider calls are spans in the trace of the order that asked for them. */
   tracing: ServiceTracing;
   log: FastifyBaseLogger;
+  /** New payments written leased to this instance's runner, handed to it at the commit. */
+  leases: LocalLeases;
   /** NOTIFY channel that wakes the runners when work is committed. */
   workChannel: string;
   leaseMs: number;

@@ -1,5 +1,6 @@
 import { type PaymentRow, paymentLedger } from '../data/payments.ts';
 import type { PaymentsDeps } from './deps.ts';
+import type { LeaseTaker } from './local-leases.ts';
 import { reconcilePayment } from './reconcile-payment.ts';
 import { chargePayment } from './settle-charge.ts';
 import { refundPayment } from './settle-refund.ts';
@@ -13,15 +14,20 @@ import { refundPayment } from './settle-refund.ts';
  */
 /** How long freed slots wait for others before they are claimed together. */
 const CLAIM_COALESCE_MS = 5;
+/** Adopted payments that may wait for a slot, per slot. */
+const WAITING_PER_SLOT = 4;
 
-export class PaymentRunner {
+export class PaymentRunner implements LeaseTaker {
   readonly #deps: PaymentsDeps;
   readonly #concurrency: number;
+  /** Leased to this instance as they were written (see LocalLeases), waiting for a slot. */
+  #adopted: PaymentRow[] = [];
   #soon: NodeJS.Timeout | undefined;
   readonly #pollMs: number;
   readonly #inFlight = new Set<Promise<void>>();
   #claiming = false;
   #again = false;
+  #dueMaybe = true;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
@@ -32,7 +38,24 @@ export class PaymentRunner {
     this.#pollMs = options.pollMs;
   }
 
+  /**
+   * Up to four times as many as run at once may wait: an inbox batch (up to 100 orders) mostly
+   * fits, and the last of them starts after a few calls' time, far within the lease.
+   */
+  room(): number {
+    if (this.#stopped) return 0;
+    return Math.max(0, WAITING_PER_SLOT * this.#concurrency - this.#adopted.length);
+  }
+
+  adopt(payments: PaymentRow[]): void {
+    // Stopped: left leased, they are claimed when the lease ends.
+    if (this.#stopped) return;
+    this.#adopted.push(...payments);
+    this.#wake();
+  }
+
   async start(): Promise<void> {
+    this.#deps.leases.connect(this);
     // Woken at each commit that leaves work; the poll catches ended leases and due retries.
     this.#unlisten = await this.#deps.database.listen(this.#deps.workChannel, () => this.kick());
     this.#timer = setInterval(() => this.kick(), this.#pollMs);
@@ -42,6 +65,16 @@ export class PaymentRunner {
 
   /** Looks for due work now (or right after the current look). */
   kick(): void {
+    this.#dueMaybe = true;
+    this.#wake();
+  }
+
+  /**
+   * Fills free slots: adopted payments first, then a claim of due work, but only while some may
+   * be due (a wake-up, the poll, a kick, or a claim that filled every slot). A slot freed by a
+   * finished call alone does not walk the due index for nothing.
+   */
+  #wake(): void {
     if (this.#stopped) return;
     if (this.#claiming) {
       this.#again = true;
@@ -58,7 +91,7 @@ export class PaymentRunner {
     if (this.#soon || this.#stopped) return;
     this.#soon = setTimeout(() => {
       this.#soon = undefined;
-      this.kick();
+      this.#wake();
     }, CLAIM_COALESCE_MS);
   }
 
@@ -67,27 +100,52 @@ export class PaymentRunner {
     try {
       do {
         this.#again = false;
-        const free = this.#concurrency - this.#inFlight.size;
+        let free = this.#concurrency - this.#inFlight.size;
         // A call that finishes kicks again.
         if (free <= 0) break;
         const now = this.#deps.now();
+        free -= this.#launchAdopted(free, now);
+        if (free <= 0 || !this.#dueMaybe) break;
+        // Cleared first: a wake-up that comes during the claim sets it again.
+        this.#dueMaybe = false;
         const claimed = await paymentLedger(this.#deps.database.db).claimDue(
           now,
           new Date(now.getTime() + this.#deps.leaseMs),
           free,
         );
         for (const payment of claimed) this.#launch(payment);
-        if (claimed.length === free) this.#again = true;
+        if (claimed.length === free) {
+          this.#dueMaybe = true;
+          this.#again = true;
+        }
       } while (this.#again && !this.#stopped);
     } catch (error) {
+      // Looked for again at the next wake-up or poll.
+      this.#dueMaybe = true;
       if (!this.#stopped) this.#deps.log.warn({ err: error }, 'claiming payment work failed');
     } finally {
       this.#claiming = false;
     }
   }
 
+  /** Starts up to `free` adopted payments whose lease still runs; returns how many. */
+  #launchAdopted(free: number, now: Date): number {
+    let launched = 0;
+    while (launched < free && this.#adopted.length > 0) {
+      const payment = this.#adopted.shift() as PaymentRow;
+      // Its lease ended while it waited: it is due for any runner again, the claim finds it.
+      if ((payment.next_action_at?.getTime() ?? 0) <= now.getTime()) continue;
+      this.#launch(payment);
+      launched += 1;
+    }
+    return launched;
+  }
+
   #launch(payment: PaymentRow): void {
     const work = this.#act(payment)
+      .then((dueAgain) => {
+        if (dueAgain) this.#dueMaybe = true;
+      })
       .catch((error: unknown) => {
         // The lease ends and the work is claimed again: nothing is lost, only delayed.
         this.#deps.log.error(
@@ -102,23 +160,34 @@ export class PaymentRunner {
     this.#inFlight.add(work);
   }
 
-  async #act(payment: PaymentRow): Promise<void> {
+  /** Resolves true when the payment is due again at once. */
+  async #act(payment: PaymentRow): Promise<boolean> {
     const { tracing } = this.#deps;
-    const step = (name: string, work: () => Promise<void>) =>
-      tracing.resume(payment.traceparent, name, work, { 'payment.id': payment.id });
+    const step = async (name: string, work: () => Promise<unknown>) => {
+      await tracing.resume(payment.traceparent, name, work, { 'payment.id': payment.id });
+      return false;
+    };
     if (payment.status === 'pending')
-      return step('payment.charge', () => chargePayment(this.#deps, payment));
+      return tracing.resume(
+        payment.traceparent,
+        'payment.charge',
+        () => chargePayment(this.#deps, payment),
+        { 'payment.id': payment.id },
+      );
     if (payment.status === 'succeeded' && payment.refund_reason !== null)
       return step('payment.refund', () => refundPayment(this.#deps, payment));
     if (payment.status === 'failed' && payment.failure_reason === 'payment_unavailable')
       return step('payment.reconcile', () => reconcilePayment(this.#deps, payment));
     // Nothing left to do (settled meanwhile): stop being due.
     await paymentLedger(this.#deps.database.db).update(payment.id, { next_action_at: null });
+    return false;
   }
 
   /** Stops claiming and waits for the calls in flight, so their outcomes are committed. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#deps.leases.connect(undefined);
+    this.#adopted = [];
     if (this.#timer) clearInterval(this.#timer);
     if (this.#soon) clearTimeout(this.#soon);
     await this.#unlisten?.().catch(() => {});

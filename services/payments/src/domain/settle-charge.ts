@@ -16,7 +16,7 @@ export function chargeKey(payment: Pick<PaymentRow, 'order_id'>): string {
  * its lease ends, and the charge repeats with the same key: the provider answers the first
  * charge instead of making a second one.
  */
-export async function chargePayment(deps: PaymentsDeps, payment: PaymentRow): Promise<void> {
+export async function chargePayment(deps: PaymentsDeps, payment: PaymentRow): Promise<boolean> {
   const outcome: ChargeOutcome =
     payment.amount_cents === 0
       ? { kind: 'charged', reference: '' }
@@ -61,7 +61,7 @@ export async function chargePayment(deps: PaymentsDeps, payment: PaymentRow): Pr
       : paymentFailed(deps.events, settledRow),
   );
   // Undefined: another runner settled it first (its lease had ended), with the same charge.
-  if (!settled) return;
+  if (!settled) return false;
   const label = settled.status === 'succeeded' ? 'succeeded' : (settled.failure_reason as string);
   deps.metrics.outcomes.inc({ outcome: label });
   if (outcome.kind === 'unavailable') {
@@ -70,6 +70,8 @@ export async function chargePayment(deps: PaymentsDeps, payment: PaymentRow): Pr
       'payment failed: the provider is unavailable',
     );
   }
+  // A refund asked for while the charge was under way is due now.
+  return settled.next_action_at !== null && settled.next_action_at <= now;
 }
 
 function settledAsFailed(

@@ -16,15 +16,17 @@ export function orderPlacedConsumer(deps: PaymentsDeps): ConsumerSpec<OrderPlace
   return {
     name: 'order-placed',
     types: [ORDER_PLACED],
-    handler: (event, trx) => acceptOrder(deps, trx, event.data, event.traceparent),
+    handler: (event, trx) => acceptOrder(deps, trx, event.data, event.traceparent, event),
     // A burst of orders becomes one INSERT per inbox batch (the kit falls back to `handler`,
     // event by event, if the batch fails).
     handleBatch: (events, trx) =>
       acceptOrders(
         deps,
         trx,
-        events.map((event) => ({ order: event.data, traceparent: event.traceparent })),
+        events.map((event) => ({ order: event.data, traceparent: event.traceparent, event })),
       ),
+    // Committed: the payments leased to this instance go to its runner.
+    afterCommit: (events) => deps.leases.committed(events),
   };
 }
 
