@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { uuidv7 } from '@lattice/platform';
 import { type DatabaseKind, testPostgresUrl } from '@lattice/platform/testing';
+import { createQueryId, type KyselyPlugin, type RootOperationNode, sql } from 'kysely';
 import { Registry } from 'prom-client';
 import {
   appendEvents,
@@ -404,6 +405,76 @@ export function eventStoreBehaviours(svc: () => OrdersService, kind: DatabaseKin
       // The rival's projection catches up: the read models agree with the store again.
       const stream = await readStream(deps.database.db, orderId);
       await deps.database.transaction((trx) => projectEvents(trx, stream));
+    });
+
+    test("the read models' updates find their rows by primary key in a prepared (generic) plan", async () => {
+      const deps = depsOf(svc());
+      const orderId = await newOrder(deps);
+      const tenantId = (await loadOrder(deps.database.db, orderId)).order?.tenantId as string;
+      const payment = {
+        paymentId: 'pay-plan',
+        orderId,
+        tenantId,
+        customerId: 'customer',
+        amountCents: 1299,
+        currency: 'EUR',
+      };
+      await deps.database.transaction((trx) =>
+        applyPaymentOutcome(deps, trx, { kind: 'succeeded', payment }, { causationId: 'plan' }),
+      );
+      const changed = (await readStream(deps.database.db, orderId)).slice(1);
+      assert.equal(changed.length, 1, 'the confirmation, a change of an existing order');
+      // The statement that projects it, as sent: caught on its way to the driver.
+      const statements: RootOperationNode[] = [];
+      const capture: KyselyPlugin = {
+        transformQuery: ({ node }) => {
+          statements.push(node);
+          return node;
+        },
+        transformResult: async ({ result }) => result,
+      };
+      // Read models of some thousands of orders, as a service holds after a while: on a nearly
+      // empty table a sequential scan is the cheapest plan anyway. Rolled back at the end.
+      const rollback = new Error('rolled back');
+      let plan = '';
+      await deps.database
+        .transaction(async (trx) => {
+          await sql`INSERT INTO order_detail (order_id, tenant_id, customer_id, status, items,
+              total_cents, currency, payment_method, created_at, updated_at, version)
+            SELECT gen_random_uuid(), 'filler', 'filler', 'confirmed', '[]', 100, 'EUR',
+              'pm_card_ok', now(), now(), 2
+            FROM generate_series(1, 5000)`.execute(trx);
+          await sql`INSERT INTO order_list (order_id, tenant_id, customer_id, status, total_cents,
+              currency, line_count, created_at, updated_at, version)
+            SELECT order_id, tenant_id, customer_id, status, total_cents, currency, 0, created_at,
+              updated_at, version
+            FROM order_detail WHERE tenant_id = 'filler'`.execute(trx);
+          await projectEvents(trx.withPlugin(capture), changed);
+          const compiled = trx.getExecutor().compileQuery(statements.at(-1)!, createQueryId());
+          // A prepared statement's plan as PostgreSQL keeps it: made without the parameters'
+          // values, so the planner knows nothing of how few rows the input holds.
+          await sql`SET LOCAL plan_cache_mode = force_generic_plan`.execute(trx);
+          await sql.raw(`PREPARE read_model_probe AS ${compiled.sql}`).execute(trx);
+          const values = compiled.parameters.map((value) =>
+            typeof value === 'string' ? `'${value.replaceAll("'", "''")}'` : String(value),
+          );
+          const { rows } = await sql
+            .raw<{ 'QUERY PLAN': string }>(`EXPLAIN EXECUTE read_model_probe(${values.join(', ')})`)
+            .execute(trx);
+          await sql`DEALLOCATE read_model_probe`.execute(trx);
+          plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+          throw rollback;
+        })
+        .catch((error: unknown) => {
+          if (error !== rollback) throw error;
+        });
+      assert.match(plan, /Update on order_detail/);
+      assert.match(plan, /Update on order_list/);
+      assert.doesNotMatch(
+        plan,
+        /Seq Scan on order_(detail|list)/,
+        `a scan of a whole read model grows with every order ever placed:\n${plan}`,
+      );
     });
 
     test('a batch of payment outcomes ends as the same outcomes applied one by one', async () => {
