@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { StatementNames } from '../src/db/named-statements.ts';
+import { namedStatementClient, StatementNames } from '../src/db/named-statements.ts';
 import { dropDatabase, openPostgresDatabase } from '../src/db/open-postgres.ts';
 import { needs, testPostgresUrl } from '../src/testing/index.ts';
 import { uniqueService } from './support.ts';
@@ -117,6 +117,58 @@ describe('prepared statements on postgres', { skip: needs('postgres') }, () => {
     await assert.rejects(inTransaction(), /cached plan must not change result type/);
     // Its retry finds the statement prepared afresh.
     assert.deepEqual(await inTransaction(), { id: 1, name: 'item 1', colour: null, size: null });
+  });
+
+  test('a statement is prepared again as it keeps running, so its plan follows a table that grew', async (t) => {
+    const Client = namedStatementClient(new StatementNames(200, { replanAfter: 4 }));
+    const client = new Client({ connectionString: testPostgresUrl() });
+    await client.connect();
+    t.after(() => client.end());
+    // A table of one row, analyzed: for it, reading the whole table is the cheapest plan.
+    await client.query('CREATE TEMP TABLE grows (id integer PRIMARY KEY, pad text)');
+    await client.query("INSERT INTO grows VALUES (1, 'x')");
+    await client.query('ANALYZE grows');
+    // A prepared statement's generic plan from its first run, as PostgreSQL keeps it later on.
+    await client.query('SET plan_cache_mode = force_generic_plan');
+    const find = 'SELECT id FROM grows WHERE id = ANY($1::integer[])';
+    const planOf = async (name: string) =>
+      (await client.query(`EXPLAIN EXECUTE ${name}('{1}')`)).rows
+        .map((row: Record<string, string>) => row['QUERY PLAN'])
+        .join('\n');
+    const prepared = async () =>
+      (
+        await client.query(
+          "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%FROM grows%' ORDER BY name",
+        )
+      ).rows.map((row: { name: string }) => row.name);
+
+    // The first run goes unnamed; from the second it is lattice_0.
+    for (let run = 0; run < 2; run++) await client.query(find, [[1]]);
+    assert.deepEqual(await prepared(), ['lattice_0']);
+    assert.match(await planOf('lattice_0'), /Seq Scan on grows/);
+
+    await client.query(
+      "INSERT INTO grows SELECT n, repeat('x', 100) FROM generate_series(2, 20000) AS n",
+    );
+    for (let run = 0; run < 3; run++) await client.query(find, [[1]]);
+    assert.match(await planOf('lattice_0'), /Seq Scan on grows/, 'the plan kept is stale');
+
+    // Its fifth run under that name: prepared again, planned for 20 000 rows.
+    const { rows } = await client.query(find, [[1]]);
+    assert.deepEqual(rows, [{ id: 1 }]);
+    assert.deepEqual(await prepared(), ['lattice_0_r1'], 'the old statement is deallocated');
+    assert.doesNotMatch(await planOf('lattice_0_r1'), /Seq Scan/);
+    assert.match(await planOf('lattice_0_r1'), /Index|Bitmap/);
+
+    // Next after eight times as many runs; inside a transaction the old one is kept until it
+    // ends, as a DEALLOCATE that failed there would fail the transaction.
+    await client.query('BEGIN', []);
+    for (let run = 0; run < 31; run++) await client.query(find, [[1]]);
+    assert.deepEqual(await prepared(), ['lattice_0_r1']);
+    await client.query(find, [[1]]);
+    assert.deepEqual(await prepared(), ['lattice_0_r1', 'lattice_0_r2']);
+    await client.query('COMMIT', []);
+    assert.deepEqual(await prepared(), ['lattice_0_r2']);
   });
 
   test('DATABASE_PREPARED_STATEMENTS=false prepares nothing', async (t) => {

@@ -4,6 +4,16 @@ import pg from 'pg';
 export const MAX_NAMED_STATEMENTS = 200;
 
 /**
+ * Runs of a named statement on one connection after which it is prepared again, under a new
+ * name; then eight times as many runs, and so on. PostgreSQL keeps the generic plan it made at
+ * a statement's sixth run until a table's statistics change (ANALYZE), and a plan made when
+ * the tables were nearly empty (a fresh service) may scan a table whole that has since grown:
+ * prepared again, the statement is planned for the tables as they are.
+ */
+export const FIRST_REPLAN_AFTER = 256;
+const REPLAN_GROWTH = 8;
+
+/**
  * Which statement texts are sent as named (prepared) statements: a text seen a second time gets
  * a name, while fewer than `max` have one. A text that is only ever run once (a migration, a
  * rare query) stays unnamed, so no connection holds a plan for it.
@@ -16,9 +26,12 @@ export class StatementNames {
   readonly #max: number;
   readonly #seen = new Set<string>();
   readonly #names = new Map<string, string>();
+  /** Runs on a connection before a named statement is first prepared again. */
+  readonly replanAfter: number;
 
-  constructor(max = MAX_NAMED_STATEMENTS) {
+  constructor(max = MAX_NAMED_STATEMENTS, options: { replanAfter?: number } = {}) {
     this.#max = max;
+    this.replanAfter = options.replanAfter ?? FIRST_REPLAN_AFTER;
   }
 
   /** The name to send `text` under, or undefined to send it unnamed. */
@@ -74,17 +87,24 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
   return class NamedStatementClient extends pg.Client {
     #generation = 0;
     #inTransaction = false;
+    /** Per name: runs on this connection, when it is next prepared again, how many times so far. */
+    readonly #plans = new Map<string, { runs: number; replanAt: number; replans: number }>();
+    /** Names prepared again meanwhile, deallocated once no transaction is open. */
+    #superseded: string[] = [];
 
     // biome-ignore lint/suspicious/noExplicitAny: pg's query() is a set of overloads.
     override query(...args: any[]): any {
       const [text, values] = args;
+      let result: unknown;
       if (args.length === 2 && typeof text === 'string' && Array.isArray(values)) {
         this.#track(text);
         const name = names.nameOf(text);
-        if (name !== undefined) return this.#named(name, text, values, !this.#inTransaction);
+        if (name !== undefined) result = this.#named(name, text, values, !this.#inTransaction);
       }
       // biome-ignore lint/suspicious/noExplicitAny: forwarded as received.
-      return (super.query as (...forwarded: any[]) => any)(...args);
+      result ??= (super.query as (...forwarded: any[]) => any)(...args);
+      this.#deallocateSuperseded();
+      return result;
     }
 
     async #named(
@@ -94,7 +114,7 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
       retry: boolean,
     ): Promise<pg.QueryResult> {
       const generation = this.#generation;
-      const named = generation === 0 ? name : `${name}_${generation}`;
+      const named = this.#currentName(name, generation);
       try {
         return await super.query({ name: named, text, values });
       } catch (error) {
@@ -102,6 +122,36 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
         if (this.#generation === generation) this.#generation += 1;
         if (!retry) throw error;
         return this.#named(name, text, values, false);
+      }
+    }
+
+    /** The name `name` goes under on this connection now, counting this run. */
+    #currentName(name: string, generation: number): string {
+      let plan = this.#plans.get(name);
+      if (plan === undefined) {
+        plan = { runs: 0, replanAt: names.replanAfter, replans: 0 };
+        this.#plans.set(name, plan);
+      }
+      const base = generation === 0 ? name : `${name}_${generation}`;
+      plan.runs += 1;
+      if (plan.runs > plan.replanAt) {
+        this.#superseded.push(plan.replans === 0 ? base : `${base}_r${plan.replans}`);
+        plan.replans += 1;
+        plan.runs = 1;
+        plan.replanAt *= REPLAN_GROWTH;
+      }
+      return plan.replans === 0 ? base : `${base}_r${plan.replans}`;
+    }
+
+    /**
+     * Queued behind what was just sent, so never inside a transaction: there a failed
+     * DEALLOCATE (a statement whose first run failed before it was prepared) would fail the
+     * transaction. Outside one, such a failure changes nothing.
+     */
+    #deallocateSuperseded(): void {
+      if (this.#inTransaction || this.#superseded.length === 0) return;
+      for (const name of this.#superseded.splice(0)) {
+        super.query(`DEALLOCATE "${name}"`).catch(() => {});
       }
     }
 
