@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { OrderPlacedV1 } from '@lattice/contracts';
 import { acceptOrders } from '../src/domain/accept-order.ts';
+import type { PaymentsDeps } from '../src/domain/deps.ts';
 import { LocalLeases } from '../src/domain/local-leases.ts';
+import { PaymentRunner } from '../src/domain/payment-runner.ts';
 import {
   call,
   database,
@@ -206,6 +208,56 @@ export function chargeBehaviours(fx: () => Fixture): void {
 
       leases.committed(events);
       assert.equal(adopted.length, 2, 'a payment is handed over once');
+    });
+
+    test('leased payments a stopped runner never started are released, and charged by the others at once', async () => {
+      const customer = await newCustomer(fx());
+      const [a, b] = [orderPlaced(customer), orderPlaced(customer)];
+      const db = database(fx().payments);
+      const leases = new LocalLeases();
+      leases.connect({ room: () => 2, adopt: () => {} });
+      const deps = {
+        database: db,
+        now: () => new Date(),
+        newId: () => crypto.randomUUID(),
+        // The service's own runners listen here.
+        workChannel: `${db.schema}_payment_work`,
+        // Ten minutes: without the release they would wait that long.
+        leaseMs: 600_000,
+        leases,
+        log: { warn: () => {}, error: () => {} },
+      } as unknown as PaymentsDeps;
+      const events = [a, b];
+      await db.transaction((trx) =>
+        acceptOrders(
+          deps,
+          trx,
+          events.map((event) => ({
+            order: event.data as OrderPlacedV1,
+            traceparent: undefined,
+            event,
+          })),
+        ),
+      );
+      const stopped = new PaymentRunner(deps, { concurrency: 1, pollMs: 60_000 });
+      await stopped.stop();
+      leases.connect(stopped);
+      const leased = await db.db
+        .selectFrom('payments')
+        .selectAll()
+        .where(
+          'order_id',
+          'in',
+          events.map((e) => (e.data as { orderId: string }).orderId),
+        )
+        .execute();
+      assert.equal(leased.length, 2);
+      stopped.adopt(leased);
+      for (const event of events) {
+        const { orderId } = event.data as { orderId: string };
+        await outcomeOf(fx(), orderId, 'succeeded', 10_000);
+        assert.equal((await fx().processor.chargesWithKey(`order:${orderId}`)).length, 1);
+      }
     });
 
     test('one batch of pending payments: one row per order, a second pass adds none', async () => {

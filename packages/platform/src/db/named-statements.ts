@@ -87,8 +87,11 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
   return class NamedStatementClient extends pg.Client {
     #generation = 0;
     #inTransaction = false;
-    /** Per name: runs on this connection, when it is next prepared again, how many times so far. */
-    readonly #plans = new Map<string, { runs: number; replanAt: number; replans: number }>();
+    /** Per name: runs on this connection, when it is next prepared again, the name it runs under. */
+    readonly #plans = new Map<
+      string,
+      { runs: number; replanAt: number; replans: number; current: string | undefined }
+    >();
     /** Names prepared again meanwhile, deallocated once no transaction is open. */
     #superseded: string[] = [];
 
@@ -112,35 +115,42 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
       text: string,
       values: unknown[],
       retry: boolean,
+      again = false,
     ): Promise<pg.QueryResult> {
       const generation = this.#generation;
-      const named = this.#currentName(name, generation);
+      const named = this.#currentName(name, generation, again);
       try {
         return await super.query({ name: named, text, values });
       } catch (error) {
         if (!isStalePlan(error)) throw error;
         if (this.#generation === generation) this.#generation += 1;
         if (!retry) throw error;
-        return this.#named(name, text, values, false);
+        return this.#named(name, text, values, false, true);
       }
     }
 
-    /** The name `name` goes under on this connection now, counting this run. */
-    #currentName(name: string, generation: number): string {
+    /**
+     * The name `name` goes under on this connection now, counting this run (not a run again
+     * after a stale plan). What is superseded is the name it last ran under, whatever the
+     * generation then; one left behind by a stale plan stays with the connection.
+     */
+    #currentName(name: string, generation: number, again: boolean): string {
       let plan = this.#plans.get(name);
       if (plan === undefined) {
-        plan = { runs: 0, replanAt: names.replanAfter, replans: 0 };
+        plan = { runs: 0, replanAt: names.replanAfter, replans: 0, current: undefined };
         this.#plans.set(name, plan);
       }
-      const base = generation === 0 ? name : `${name}_${generation}`;
-      plan.runs += 1;
+      if (!again) plan.runs += 1;
       if (plan.runs > plan.replanAt) {
-        this.#superseded.push(plan.replans === 0 ? base : `${base}_r${plan.replans}`);
+        if (plan.current !== undefined) this.#superseded.push(plan.current);
         plan.replans += 1;
         plan.runs = 1;
         plan.replanAt *= REPLAN_GROWTH;
       }
-      return plan.replans === 0 ? base : `${base}_r${plan.replans}`;
+      const base = generation === 0 ? name : `${name}_${generation}`;
+      const named = plan.replans === 0 ? base : `${base}_r${plan.replans}`;
+      plan.current = named;
+      return named;
     }
 
     /**

@@ -102,6 +102,20 @@ export function paymentLedger(db: Executor) {
         .execute();
     },
 
+    /**
+     * Ends this instance's lease of pending payments it never started (it stops, or they
+     * waited too long): due now, for any runner to claim with a lease of its own.
+     */
+    async releaseLeases(ids: readonly string[], now: Date): Promise<void> {
+      await db
+        .updateTable('payments')
+        .set({ next_action_at: now })
+        .where('id', '=', sql<string>`ANY(${ids}::uuid[])`)
+        .where('status', '=', 'pending')
+        .where('next_action_at', '>', now)
+        .execute();
+    },
+
     /** Applies `changes` only while the payment is still `from`: a late second attempt changes nothing. */
     async transition(
       id: string,

@@ -7,9 +7,10 @@ import type { PaymentsDeps } from './deps.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * An order was placed: its payment is written, pending and due at once, in the consumer's
- * transaction; the runner charges it after the commit wakes it. A second order.placed for the
- * same order (redelivered, or replayed) finds the payment there and changes nothing.
+ * An order was placed: its payment is written pending in the consumer's transaction, leased to
+ * this instance's runner (handed over at the commit) or due at once (the commit wakes the
+ * runners), see `acceptOrders`. A second order.placed for the same order (redelivered, or
+ * replayed) finds the payment there and changes nothing.
  */
 export async function acceptOrder(
   deps: PaymentsDeps,
@@ -45,6 +46,7 @@ export async function acceptOrders(
   let room = deps.leases.room();
   const ledger = paymentLedger(trx);
   const leasedOrders = new Map<string, object>();
+  for (const { event } of placed) if (event !== undefined) deps.leases.unstage(event);
   const inserted = await ledger.insertPendingMany(
     placed.map(({ order, traceparent, event }) => {
       const lease = event !== undefined && room > 0 && !leasedOrders.has(order.orderId);

@@ -14,12 +14,14 @@ export interface LeaseTaker {
  * row (whose due-index entry would be one more dead version for every later claim to walk).
  * Only as many as the runner has room for; the rest are written due, for any runner to claim.
  * A crash before they are charged leaves them leased: claimed again when the lease ends, as
- * after a crash in the middle of a charge.
+ * after a crash in the middle of a charge; a runner that stops, or cannot start one within half
+ * its lease, releases it (due now) instead.
  */
 export class LocalLeases {
   #taker: LeaseTaker | undefined;
-  // Keyed by the consumer's event objects: the batch's rows wait here for its commit, and a
-  // batch that rolled back leaves nothing behind.
+  // Keyed by the consumer's event objects: the batch's rows wait here for its commit. An event
+  // applied again (its batch rolled back) is unstaged first, and a staged row whose event is
+  // never committed goes with the event.
   readonly #staged = new WeakMap<object, PaymentRow>();
 
   connect(taker: LeaseTaker | undefined): void {
@@ -28,6 +30,11 @@ export class LocalLeases {
 
   room(): number {
     return this.#taker?.room() ?? 0;
+  }
+
+  /** Forgets what an earlier, rolled-back application of `event` staged. */
+  unstage(event: object): void {
+    this.#staged.delete(event);
   }
 
   /** A payment leased in the consumer's transaction, for the event that asked for it. */

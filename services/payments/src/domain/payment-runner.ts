@@ -39,8 +39,9 @@ export class PaymentRunner implements LeaseTaker {
   }
 
   /**
-   * Up to four times as many as run at once may wait: an inbox batch (up to 100 orders) mostly
-   * fits, and the last of them starts after a few calls' time, far within the lease.
+   * Up to four times as many as run at once may wait for a slot: an inbox batch (up to 100
+   * orders) mostly fits, and the last of them starts after a few calls' time, far within the
+   * lease (those that do not are released, see #launchAdopted).
    */
   room(): number {
     if (this.#stopped) return 0;
@@ -48,10 +49,31 @@ export class PaymentRunner implements LeaseTaker {
   }
 
   adopt(payments: PaymentRow[]): void {
-    // Stopped: left leased, they are claimed when the lease ends.
-    if (this.#stopped) return;
+    if (this.#stopped) {
+      void this.#release(payments);
+      return;
+    }
     this.#adopted.push(...payments);
     this.#wake();
+  }
+
+  /** Adopted payments this runner will not start: due now, and every runner woken for them. */
+  async #release(payments: PaymentRow[]): Promise<void> {
+    if (payments.length === 0) return;
+    try {
+      const ledger = paymentLedger(this.#deps.database.db);
+      await ledger.releaseLeases(
+        payments.map((payment) => payment.id),
+        this.#deps.now(),
+      );
+      await ledger.wakeRunners(this.#deps.workChannel);
+    } catch (error) {
+      // Their leases end on their own: only later, nothing is lost.
+      this.#deps.log.warn(
+        { err: error },
+        'releasing leased payments failed; due when the lease ends',
+      );
+    }
   }
 
   async start(): Promise<void> {
@@ -100,24 +122,28 @@ export class PaymentRunner implements LeaseTaker {
     try {
       do {
         this.#again = false;
-        let free = this.#concurrency - this.#inFlight.size;
+        const free = this.#concurrency - this.#inFlight.size;
         // A call that finishes kicks again.
         if (free <= 0) break;
         const now = this.#deps.now();
-        free -= this.#launchAdopted(free, now);
-        if (free <= 0 || !this.#dueMaybe) break;
-        // Cleared first: a wake-up that comes during the claim sets it again.
-        this.#dueMaybe = false;
-        const claimed = await paymentLedger(this.#deps.database.db).claimDue(
-          now,
-          new Date(now.getTime() + this.#deps.leaseMs),
-          free,
-        );
-        for (const payment of claimed) this.#launch(payment);
-        if (claimed.length === free) {
-          this.#dueMaybe = true;
-          this.#again = true;
+        // Due work first, oldest first, as before there were adopted payments: refunds,
+        // retries and ended leases are not left behind a steady stream of new ones.
+        if (this.#dueMaybe) {
+          // Cleared first: a wake-up that comes during the claim sets it again.
+          this.#dueMaybe = false;
+          const claimed = await paymentLedger(this.#deps.database.db).claimDue(
+            now,
+            new Date(now.getTime() + this.#deps.leaseMs),
+            free,
+          );
+          for (const payment of claimed) this.#launch(payment);
+          if (claimed.length === free) {
+            this.#dueMaybe = true;
+            this.#again = true;
+            continue;
+          }
         }
+        this.#launchAdopted(this.#concurrency - this.#inFlight.size, this.#deps.now());
       } while (this.#again && !this.#stopped);
     } catch (error) {
       // Looked for again at the next wake-up or poll.
@@ -128,17 +154,25 @@ export class PaymentRunner implements LeaseTaker {
     }
   }
 
-  /** Starts up to `free` adopted payments whose lease still runs; returns how many. */
-  #launchAdopted(free: number, now: Date): number {
+  /**
+   * Starts up to `free` adopted payments. One with less than half its lease left (it waited
+   * behind slow calls) is released instead: a call and its retries must fit in what is left of
+   * a lease, or another runner would charge the same payment alongside.
+   */
+  #launchAdopted(free: number, now: Date): void {
+    const released: PaymentRow[] = [];
     let launched = 0;
     while (launched < free && this.#adopted.length > 0) {
       const payment = this.#adopted.shift() as PaymentRow;
-      // Its lease ended while it waited: it is due for any runner again, the claim finds it.
-      if ((payment.next_action_at?.getTime() ?? 0) <= now.getTime()) continue;
+      const left = (payment.next_action_at?.getTime() ?? 0) - now.getTime();
+      if (left < this.#deps.leaseMs / 2) {
+        released.push(payment);
+        continue;
+      }
       this.#launch(payment);
       launched += 1;
     }
-    return launched;
+    if (released.length > 0) void this.#release(released);
   }
 
   #launch(payment: PaymentRow): void {
@@ -183,11 +217,15 @@ export class PaymentRunner implements LeaseTaker {
     return false;
   }
 
-  /** Stops claiming and waits for the calls in flight, so their outcomes are committed. */
+  /**
+   * Stops claiming and waits for the calls in flight, so their outcomes are committed. Adopted
+   * payments not started are released, for the other instances to charge now rather than when
+   * their leases end.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#deps.leases.connect(undefined);
-    this.#adopted = [];
+    await this.#release(this.#adopted.splice(0));
     if (this.#timer) clearInterval(this.#timer);
     if (this.#soon) clearTimeout(this.#soon);
     await this.#unlisten?.().catch(() => {});
