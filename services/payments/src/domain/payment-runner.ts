@@ -15,7 +15,7 @@ import { refundPayment } from './settle-refund.ts';
 /** How long freed slots wait for others before they are claimed together. */
 const CLAIM_COALESCE_MS = 5;
 /** Adopted payments that may wait for a slot, per slot. */
-const WAITING_PER_SLOT = 4;
+const WAITING_PER_SLOT = 16;
 
 export class PaymentRunner implements LeaseTaker {
   readonly #deps: PaymentsDeps;
@@ -39,9 +39,11 @@ export class PaymentRunner implements LeaseTaker {
   }
 
   /**
-   * Up to four times as many as run at once may wait for a slot: an inbox batch (up to 100
-   * orders) mostly fits, and the last of them starts after a few calls' time, far within the
-   * lease (those that do not are released, see #launchAdopted).
+   * Up to sixteen times as many as run at once may wait for a slot: a burst of inbox batches
+   * (up to 100 orders each) fits, and the last of them starts after a second or two at a few
+   * milliseconds a call, far within the lease (those that do not are released, see
+   * #launchAdopted). With less room, bursts overflow as due payments, and every claim of those
+   * walks the due index.
    */
   room(): number {
     if (this.#stopped) return 0;
