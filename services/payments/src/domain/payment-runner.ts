@@ -94,9 +94,10 @@ export class PaymentRunner implements LeaseTaker {
   }
 
   /**
-   * Fills free slots: adopted payments first, then a claim of due work, but only while some may
-   * be due (a wake-up, the poll, a kick, or a claim that filled every slot). A slot freed by a
-   * finished call alone does not walk the due index for nothing.
+   * Fills free slots: with due work first, claimed only while some may be due (a wake-up, the
+   * poll, a kick, a claim that filled every slot, a charge that left a refund due), then with
+   * adopted payments. A slot freed by a finished call alone does not walk the due index for
+   * nothing.
    */
   #wake(): void {
     if (this.#stopped) return;
