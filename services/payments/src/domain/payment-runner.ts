@@ -200,21 +200,18 @@ export class PaymentRunner implements LeaseTaker {
   /** Resolves true when the payment is due again at once. */
   async #act(payment: PaymentRow): Promise<boolean> {
     const { tracing } = this.#deps;
-    const step = async (name: string, work: () => Promise<unknown>) => {
-      await tracing.resume(payment.traceparent, name, work, { 'payment.id': payment.id });
-      return false;
-    };
+    const step = <T>(name: string, work: () => Promise<T>) =>
+      tracing.resume(payment.traceparent, name, work, { 'payment.id': payment.id });
     if (payment.status === 'pending')
-      return tracing.resume(
-        payment.traceparent,
-        'payment.charge',
-        () => chargePayment(this.#deps, payment),
-        { 'payment.id': payment.id },
-      );
-    if (payment.status === 'succeeded' && payment.refund_reason !== null)
-      return step('payment.refund', () => refundPayment(this.#deps, payment));
-    if (payment.status === 'failed' && payment.failure_reason === 'payment_unavailable')
-      return step('payment.reconcile', () => reconcilePayment(this.#deps, payment));
+      return step('payment.charge', () => chargePayment(this.#deps, payment));
+    if (payment.status === 'succeeded' && payment.refund_reason !== null) {
+      await step('payment.refund', () => refundPayment(this.#deps, payment));
+      return false;
+    }
+    if (payment.status === 'failed' && payment.failure_reason === 'payment_unavailable') {
+      await step('payment.reconcile', () => reconcilePayment(this.#deps, payment));
+      return false;
+    }
     // Nothing left to do (settled meanwhile): stop being due.
     await paymentLedger(this.#deps.database.db).update(payment.id, { next_action_at: null });
     return false;
