@@ -2,7 +2,7 @@ import type { SubscribeOptions } from './event-bus.ts';
 import { type BusObserver, DEFAULT_MAX_DELIVER, type RetryPolicy } from './observer.ts';
 import { type Outcome, runDelivery } from './run-delivery.ts';
 import type { Decoded } from './schema-guard.ts';
-import { subjectMatches } from './subjects.ts';
+import { subjectFilter } from './subjects.ts';
 
 export interface StoredMessage {
   seq: number;
@@ -45,7 +45,8 @@ export interface GroupHost {
  */
 export class EmbeddedGroup {
   readonly name: string;
-  patterns: string[];
+  #patterns: string[];
+  #matches: (subject: string) => boolean;
   maxDeliver = DEFAULT_MAX_DELIVER;
   readonly #host: GroupHost;
   readonly #pending = new Map<number, Pending>();
@@ -57,12 +58,23 @@ export class EmbeddedGroup {
 
   constructor(name: string, patterns: string[], host: GroupHost) {
     this.name = name;
-    this.patterns = patterns;
+    this.#patterns = patterns;
+    this.#matches = subjectFilter(patterns);
     this.#host = host;
   }
 
+  get patterns(): string[] {
+    return this.#patterns;
+  }
+
+  /** A member that subscribes again may bring other subjects. */
+  set patterns(patterns: string[]) {
+    this.#patterns = patterns;
+    this.#matches = subjectFilter(patterns);
+  }
+
   matches(subject: string): boolean {
-    return this.patterns.some((p) => subjectMatches(p, subject));
+    return this.#matches(subject);
   }
 
   enqueue(message: StoredMessage): void {

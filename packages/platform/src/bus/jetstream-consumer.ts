@@ -3,7 +3,7 @@ import type { SubscribeOptions } from './event-bus.ts';
 import type { BusLogger } from './observer.ts';
 import { type DeliveryContext, type Outcome, runDelivery } from './run-delivery.ts';
 import type { SchemaGuard } from './schema-guard.ts';
-import { subjectMatches } from './subjects.ts';
+import { subjectFilter } from './subjects.ts';
 
 export interface ConsumeLoopOptions {
   js: JetStreamClient;
@@ -25,6 +25,7 @@ export interface ConsumeLoopOptions {
  */
 export class ConsumeLoop {
   readonly #options: ConsumeLoopOptions;
+  readonly #wanted: (subject: string) => boolean;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #tails = new Map<string, Promise<void>>();
   #messages: ConsumerMessages | undefined;
@@ -33,6 +34,7 @@ export class ConsumeLoop {
 
   constructor(options: ConsumeLoopOptions) {
     this.#options = options;
+    this.#wanted = subjectFilter(options.subscription.subjects);
   }
 
   async start(): Promise<void> {
@@ -96,7 +98,7 @@ export class ConsumeLoop {
 
   async #handle(message: JsMsg, decoded: ReturnType<SchemaGuard['decode']>): Promise<void> {
     const { subscription, context, logger } = this.#options;
-    if (!subscription.subjects.some((p) => subjectMatches(p, message.subject))) {
+    if (!this.#wanted(message.subject)) {
       // Only on servers without multi-filter consumers, which deliver the whole context.
       answer(() => message.ack());
       return;

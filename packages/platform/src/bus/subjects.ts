@@ -1,3 +1,4 @@
+import { Lru } from '../lru.ts';
 import { BusErrors } from './errors.ts';
 
 /**
@@ -75,4 +76,28 @@ export function subjectMatches(pattern: string, subject: string): boolean {
     if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
   }
   return p.length === s.length;
+}
+
+/** Most subjects a `subjectFilter` remembers its answer for. */
+const FILTER_MEMORY = 1_024;
+
+/**
+ * Whether a subject matches any of `patterns`, remembered per subject: a consumer asks for
+ * every message, and a service's subjects are few (one per event type and version).
+ */
+export function subjectFilter(patterns: readonly string[]): (subject: string) => boolean {
+  const exact = patterns.every((p) => !p.includes('*') && !p.endsWith('>'));
+  if (exact) {
+    const wanted = new Set(patterns);
+    return (subject) => wanted.has(subject);
+  }
+  const known = new Lru<string, boolean>(FILTER_MEMORY);
+  return (subject) => {
+    let matches = known.get(subject);
+    if (matches === undefined) {
+      matches = patterns.some((p) => subjectMatches(p, subject));
+      known.set(subject, matches);
+    }
+    return matches;
+  };
 }

@@ -7,6 +7,7 @@ import {
   contextOf,
   deadLetterSubject,
   streamName,
+  subjectFilter,
   subjectMatches,
   subjectOfType,
   typeOfSubject,
@@ -71,6 +72,22 @@ describe('event envelope and subjects', () => {
     assert.ok(subjectMatches('orders.>', 'orders.order.placed.v1'));
     assert.ok(!subjectMatches('orders.>', 'orders'));
     assert.ok(!subjectMatches('orders.order', 'orders.order.placed.v1'));
+  });
+
+  it('a subject filter answers as subjectMatches does, asked again and again', () => {
+    const exact = subjectFilter(['orders.order.placed.v1', 'payments.payment.succeeded.v1']);
+    const wild = subjectFilter(['orders.order.*.v1', 'payments.>']);
+    const subjects = [
+      'orders.order.placed.v1',
+      'orders.order.placed.v2',
+      'payments.payment.succeeded.v1',
+      'payments',
+      'todos.todo.created.v1',
+    ];
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(subjects.map(exact), [true, false, true, false, false]);
+      assert.deepEqual(subjects.map(wild), [true, false, true, false, false]);
+    }
   });
 
   it('createEventBus gives each embedded service a client of one shared bus', async () => {
