@@ -97,7 +97,7 @@ export class ConsumeLoop {
   }
 
   async #handle(message: JsMsg, decoded: ReturnType<SchemaGuard['decode']>): Promise<void> {
-    const { subscription, context, logger } = this.#options;
+    const { context, logger } = this.#options;
     if (!this.#wanted(message.subject)) {
       // Only on servers without multi-filter consumers, which deliver the whole context.
       answer(() => message.ack());
