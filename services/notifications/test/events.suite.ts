@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { CloudEvent } from '@lattice/platform';
 import {
   database,
   deliverTwice,
@@ -160,6 +161,127 @@ export function eventBehaviours(svc: () => NotificationsService): void {
         .where('todo_id', '=', todoId)
         .executeTakeFirst();
       assert.equal(row?.status, 'cancelled');
+    });
+
+    test('an updated todo moves, cancels, re-arms or renames its reminder; older news changes nothing', async () => {
+      const user = await newUser(svc());
+      const hour = 3_600_000;
+      const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+      const reminderOf = (todoId: string) =>
+        database(svc())
+          .db.selectFrom('reminders')
+          .select(['title', 'status', 'due_at'])
+          .where('todo_id', '=', todoId)
+          .executeTakeFirst();
+      const apply = async (...list: CloudEvent[]) => {
+        for (const event of list) {
+          await svc().bus.publish([event]);
+          await processed(svc(), 'notifications_reminders', event.id);
+        }
+      };
+      const open = { done: false };
+
+      // Moved from the past (would go out now) to tomorrow: nothing goes out now.
+      const moved = events.todoCreated(user, 'Moved', at(-1_000));
+      await apply(
+        moved,
+        events.todoUpdated(user, moved.subject!, {
+          title: 'Moved',
+          dueAt: at(24 * hour),
+          ...open,
+          changed: ['dueAt'],
+        }),
+      );
+      // Cleared: cancelled. Done: cancelled. Then reopened with a date: pending again.
+      const cleared = events.todoCreated(user, 'Cleared', at(hour));
+      const reopened = events.todoCreated(user, 'Reopened', at(hour));
+      await apply(
+        cleared,
+        reopened,
+        events.todoUpdated(user, cleared.subject!, {
+          title: 'Cleared',
+          dueAt: null,
+          ...open,
+          changed: ['dueAt'],
+        }),
+        events.todoUpdated(user, reopened.subject!, {
+          title: 'Reopened',
+          dueAt: at(hour),
+          done: true,
+          changed: ['done'],
+        }),
+      );
+      assert.equal((await reminderOf(cleared.subject!))?.status, 'cancelled');
+      assert.equal((await reminderOf(reopened.subject!))?.status, 'cancelled');
+      await apply(
+        events.todoUpdated(user, reopened.subject!, {
+          title: 'Reopened, due now',
+          dueAt: at(-1_000),
+          ...open,
+          changed: ['title', 'done', 'dueAt'],
+        }),
+      );
+      // A date set later on a todo created without one.
+      const dated = events.todoCreated(user, 'Dated later', null);
+      await apply(
+        dated,
+        events.todoUpdated(user, dated.subject!, {
+          title: 'Dated later',
+          dueAt: at(-1_000),
+          ...open,
+          changed: ['dueAt'],
+        }),
+      );
+      // A retried, older update applied after a newer one: the newer stands.
+      const raced = events.todoCreated(user, 'Raced', at(hour));
+      const older = events.todoUpdated(
+        user,
+        raced.subject!,
+        { title: 'Raced, old date', dueAt: at(-1_000), ...open, changed: ['title', 'dueAt'] },
+        new Date(Date.now() - 60_000),
+      );
+      const newer = events.todoUpdated(user, raced.subject!, {
+        title: 'Raced',
+        dueAt: at(2 * hour),
+        ...open,
+        changed: ['dueAt'],
+      });
+      await apply(raced, newer, older);
+
+      const sent = await dueReminders(svc());
+      assert.equal(sent.statusCode, 200, sent.body);
+      assert.ok(sent.json().sent >= 2, 'the reopened one and the one dated later');
+      const titles = (await visible(svc(), user, 2)).map((item) => item.title).sort();
+      assert.deepEqual(titles, ['Reminder: Dated later', 'Reminder: Reopened, due now']);
+      assert.equal((await reminderOf(moved.subject!))?.status, 'pending');
+      const kept = await reminderOf(raced.subject!);
+      assert.equal(kept?.title, 'Raced');
+      assert.equal(kept?.status, 'pending');
+
+      // A sent reminder: a new title keeps it sent; a new date schedules it again.
+      await apply(
+        events.todoUpdated(user, dated.subject!, {
+          title: 'Dated, renamed',
+          dueAt: (await reminderOf(dated.subject!))!.due_at.toISOString(),
+          ...open,
+          changed: ['title'],
+        }),
+      );
+      assert.equal((await reminderOf(dated.subject!))?.status, 'sent');
+      await apply(
+        events.todoUpdated(user, dated.subject!, {
+          title: 'Dated, renamed',
+          dueAt: at(-500),
+          ...open,
+          changed: ['dueAt'],
+        }),
+      );
+      assert.ok((await dueReminders(svc())).json().sent >= 1);
+      assert.equal((await reminderOf(dated.subject!))?.status, 'sent');
+      const again = (await visible(svc(), user, 3)).filter(
+        (item) => item.title === 'Reminder: Dated, renamed',
+      );
+      assert.equal(again.length, 1, 'reminded again for the new date');
     });
 
     test('an event older than NOTIFICATIONS_MAX_EVENT_AGE_HOURS (72) makes no notification', async () => {

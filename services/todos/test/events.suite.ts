@@ -25,7 +25,7 @@ async function liveTitles(svc: TodosService, user: TestUser): Promise<string[]> 
 
 export function eventBehaviours(svc: () => TodosService): void {
   describe('events', () => {
-    test('created, completed and deleted are recorded with the change, as the contracts describe', async () => {
+    test('created, updated, completed and deleted are recorded with the change, as the contracts describe', async () => {
       const user = await newUser();
       const created = await call(svc(), 'POST', '', {
         token: user.token,
@@ -36,9 +36,11 @@ export function eventBehaviours(svc: () => TodosService): void {
       const patch = (payload: object) =>
         call(svc(), 'PATCH', `/${id}`, { token: user.token, payload });
       await patch({ title: 'Ship it now' });
+      await patch({ title: 'Ship it now' });
       await patch({ done: true });
       await patch({ done: true });
-      await patch({ done: false });
+      await patch({ done: false, dueAt: '2030-02-28T17:00:00Z' });
+      await patch({ description: 'with notes' });
       await patch({ done: true });
       await call(svc(), 'DELETE', `/${id}`, { token: user.token });
       await call(svc(), 'POST', `/${id}/restore`, { token: user.token });
@@ -48,35 +50,50 @@ export function eventBehaviours(svc: () => TodosService): void {
         events.map((event) => event.type),
         [
           'lattice.todos.todo.created.v1',
+          'lattice.todos.todo.updated.v1',
+          'lattice.todos.todo.updated.v1',
           'lattice.todos.todo.completed.v1',
+          'lattice.todos.todo.updated.v1',
+          'lattice.todos.todo.updated.v1',
+          'lattice.todos.todo.updated.v1',
           'lattice.todos.todo.completed.v1',
           'lattice.todos.todo.deleted.v1',
         ],
-        'one completed per transition to done; a title change or a restore announces nothing',
+        'one updated per change (none when nothing changed), one completed per transition to done; a restore announces nothing',
       );
-      const [first, , , deleted] = events as [CloudEvent, CloudEvent, CloudEvent, CloudEvent];
-      assert.equal(first.source, '/lattice/todos');
-      assert.equal(first.subject, id);
-      assert.equal(first.tenantid, user.tenantId);
-      assert.match(first.traceparent ?? '', sameTrace(TRACEPARENT));
-      assert.deepEqual(first.data, {
+      const [first, retitled, , completed, reopened, , , , deleted] = events as CloudEvent[];
+      assert.equal(first!.source, '/lattice/todos');
+      assert.equal(first!.subject, id);
+      assert.equal(first!.tenantid, user.tenantId);
+      assert.match(first!.traceparent ?? '', sameTrace(TRACEPARENT));
+      assert.deepEqual(first!.data, {
         todoId: id,
         tenantId: user.tenantId,
         ownerId: user.userId,
         title: 'Ship it',
         dueAt: '2030-01-31T17:00:00.000Z',
       });
-      assert.deepEqual(events[1]!.data, {
-        todoId: id,
-        tenantId: user.tenantId,
-        ownerId: user.userId,
+      const ids = { todoId: id, tenantId: user.tenantId, ownerId: user.userId };
+      assert.deepEqual(retitled!.data, {
+        ...ids,
+        title: 'Ship it now',
+        dueAt: '2030-01-31T17:00:00.000Z',
+        done: false,
+        changed: ['title'],
       });
-      assert.deepEqual(deleted.data, {
-        todoId: id,
-        tenantId: user.tenantId,
-        ownerId: user.userId,
-        deletedBy: user.userId,
+      assert.deepEqual(reopened!.data, {
+        ...ids,
+        title: 'Ship it now',
+        dueAt: '2030-02-28T17:00:00.000Z',
+        done: false,
+        changed: ['done', 'dueAt'],
       });
+      assert.ok(
+        Date.parse(reopened!.time) >= Date.parse(retitled!.time),
+        "an update's time is the change's",
+      );
+      assert.deepEqual(completed!.data, ids);
+      assert.deepEqual(deleted!.data, { ...ids, deletedBy: user.userId });
     });
 
     test('recorded events reach the bus through the outbox relay', async () => {
@@ -94,10 +111,11 @@ export function eventBehaviours(svc: () => TodosService): void {
       try {
         await until(
           async () => seen.length,
-          (n) => n >= 2,
+          (n) => n >= 3,
         );
         assert.deepEqual(seen, [
           'lattice.todos.todo.created.v1',
+          'lattice.todos.todo.updated.v1',
           'lattice.todos.todo.completed.v1',
         ]);
       } finally {

@@ -20,6 +20,23 @@ export type TodoCompletedV1 = Static<typeof TodoCompletedV1>;
 export const TodoDeletedV1 = Type.Object({ ...ids, deletedBy: Type.String({ minLength: 1 }) });
 export type TodoDeletedV1 = Static<typeof TodoDeletedV1>;
 
+/** The fields an update may change; `changed` names the ones this update did. */
+export const TodoField = Type.Union([
+  Type.Literal('title'),
+  Type.Literal('description'),
+  Type.Literal('done'),
+  Type.Literal('dueAt'),
+]);
+
+export const TodoUpdatedV1 = Type.Object({
+  ...ids,
+  title: Type.String(),
+  dueAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  done: Type.Boolean(),
+  changed: Type.Array(TodoField, { minItems: 1, uniqueItems: true }),
+});
+export type TodoUpdatedV1 = Static<typeof TodoUpdatedV1>;
+
 export const todosContracts = [
   defineContract({
     type: 'lattice.todos.todo.created.v1',
@@ -53,5 +70,33 @@ export const todosContracts = [
     consumers: ['notifications', 'analytics'],
     description: 'A todo was deleted, by its owner or an administrator.',
     examples: [{ todoId: 'td1', tenantId: 't1', ownerId: 'u1', deletedBy: 'u1' }],
+  }),
+  defineContract({
+    type: 'lattice.todos.todo.updated.v1',
+    schema: TodoUpdatedV1,
+    producer: 'todos',
+    consumers: ['notifications'],
+    description:
+      "A todo's fields were changed: its title, due date and done state as they are now, and which fields this update changed. The CloudEvent time is the change's, so a consumer can leave alone news older than what it has applied.",
+    examples: [
+      {
+        todoId: 'td2',
+        tenantId: 't1',
+        ownerId: 'u1',
+        title: 'Ship',
+        dueAt: '2030-02-28T17:00:00.000Z',
+        done: false,
+        changed: ['dueAt'],
+      },
+      {
+        todoId: 'td1',
+        tenantId: 't1',
+        ownerId: 'u1',
+        title: 'Write the docs',
+        dueAt: null,
+        done: true,
+        changed: ['title', 'done'],
+      },
+    ],
   }),
 ];

@@ -45,6 +45,8 @@ export interface RemindersTable {
   status: 'pending' | 'sent' | 'cancelled';
   created_at: Timestamp;
   settled_at: NullableTimestamp;
+  /** The time of the latest todo event applied to this reminder. */
+  todo_changed_at: Timestamp;
 }
 
 export interface EmailDeliveriesTable {

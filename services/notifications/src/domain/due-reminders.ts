@@ -8,8 +8,9 @@ const BATCH = 500;
 
 /**
  * Turns every reminder whose due time has passed into a notification, once: the reminder is
- * marked sent in the transaction that stores the notification (keyed by the todo, so even a
- * reminder sent twice would make one). Answers how many went out.
+ * marked sent in the transaction that stores the notification (keyed by the todo and its due
+ * date, so even a reminder sent twice would make one, and a todo whose date moved after its
+ * reminder went out is reminded again for the new date). Answers how many went out.
  */
 export async function sendDueReminders(deps: NotificationsDeps): Promise<number> {
   let sent = 0;
@@ -28,7 +29,7 @@ export async function sendDueReminders(deps: NotificationsDeps): Promise<number>
             id: deps.newId(),
             tenantId: reminder.tenant_id,
             userId: reminder.user_id,
-            eventId: `reminder:${reminder.todo_id}`,
+            eventId: `reminder:${reminder.todo_id}:${params.dueAt}`,
             type: 'todo_reminder',
             params,
           };

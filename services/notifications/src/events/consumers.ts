@@ -5,13 +5,14 @@ import type {
   TodoCompletedV1,
   TodoCreatedV1,
   TodoDeletedV1,
+  TodoUpdatedV1,
   UserRegisteredV1,
 } from '@lattice/contracts';
 import type { CloudEvent, ConsumerSpec } from '@lattice/platform';
 import type { Transaction } from 'kysely';
 import { insertPending, type PendingNotification } from '../data/notifications.ts';
 import { type KnownRecipient, rememberRecipients } from '../data/recipients.ts';
-import { cancelReminder, scheduleReminder } from '../data/reminders.ts';
+import { cancelReminder, followTodo, scheduleReminder } from '../data/reminders.ts';
 import type { NotificationsDb } from '../data/schema.ts';
 import type { NotificationsDeps } from '../domain/deps.ts';
 import type { NotificationParams, NotificationType } from '../domain/notification-types.ts';
@@ -24,6 +25,7 @@ export const PAYMENT_REFUNDED = 'lattice.payments.payment.refunded.v1';
 export const TODO_CREATED = 'lattice.todos.todo.created.v1';
 export const TODO_COMPLETED = 'lattice.todos.todo.completed.v1';
 export const TODO_DELETED = 'lattice.todos.todo.deleted.v1';
+export const TODO_UPDATED = 'lattice.todos.todo.updated.v1';
 
 type Trx = Transaction<NotificationsDb>;
 
@@ -35,7 +37,10 @@ type Trx = Transaction<NotificationsDb>;
 interface Effect {
   recipient?: KnownRecipient;
   notification?: PendingNotification;
-  /** Reminder changes stay one statement each: todo events are few and never share a todo in a batch. */
+  /**
+   * Reminder changes stay one statement each: todo events are few, and applied in order, so
+   * several events of one todo in a batch end as the last one says.
+   */
   reminder?: (trx: Trx) => Promise<void>;
 }
 
@@ -127,13 +132,29 @@ function effectOf(deps: NotificationsDeps, event: CloudEvent): Effect {
         userId: data.ownerId,
         title: data.title,
         dueAt: new Date(data.dueAt),
+        changedAt: new Date(event.time),
       };
       return { reminder: (trx) => scheduleReminder(trx, reminder) };
+    }
+    case TODO_UPDATED: {
+      const data = event.data as TodoUpdatedV1;
+      // A new description changes nothing a reminder says or when.
+      if (data.changed.every((field) => field === 'description')) return {};
+      const todo = {
+        todoId: data.todoId,
+        tenantId: data.tenantId,
+        userId: data.ownerId,
+        title: data.title,
+        dueAt: data.dueAt === null ? null : new Date(data.dueAt),
+        done: data.done,
+        changedAt: new Date(event.time),
+      };
+      return { reminder: (trx) => followTodo(trx, todo) };
     }
     case TODO_COMPLETED:
     case TODO_DELETED: {
       const data = event.data as TodoCompletedV1 | TodoDeletedV1;
-      return { reminder: (trx) => cancelReminder(trx, data) };
+      return { reminder: (trx) => cancelReminder(trx, data, new Date(event.time)) };
     }
     default:
       throw new Error(`notifications does not consume ${event.type}`);
@@ -178,7 +199,7 @@ export function notificationConsumers(
     },
     {
       name: 'reminders',
-      types: [TODO_CREATED, TODO_COMPLETED, TODO_DELETED],
+      types: [TODO_CREATED, TODO_UPDATED, TODO_COMPLETED, TODO_DELETED],
       handler,
       handleBatch,
     },

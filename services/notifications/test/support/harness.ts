@@ -255,6 +255,21 @@ export const events = {
       tenantId: user.tenantId,
       ownerId: user.userId,
     }),
+  /** An update at `time` (default now): the todo as it left it. */
+  todoUpdated: (
+    user: TestUser,
+    todoId: string,
+    todo: { title: string; dueAt: string | null; done: boolean; changed: string[] },
+    time = new Date(),
+  ) => ({
+    ...cloudEvent('lattice.todos.todo.updated.v1', todoId, user.tenantId, {
+      todoId,
+      tenantId: user.tenantId,
+      ownerId: user.userId,
+      ...todo,
+    }),
+    time: time.toISOString(),
+  }),
   todoDeleted: (user: TestUser, todoId: string) =>
     cloudEvent('lattice.todos.todo.deleted.v1', todoId, user.tenantId, {
       todoId,

@@ -1,5 +1,7 @@
+import type { TodoUpdatedV1 } from '@lattice/contracts';
+import type { CloudEvent } from '@lattice/platform';
 import { type Owner, ownerTodos, type TodoChanges, type TodoRow } from '../data/todos.ts';
-import { todoCompleted } from '../events/todo-events.ts';
+import { todoCompleted, todoUpdated } from '../events/todo-events.ts';
 import type { TodosDeps } from './deps.ts';
 import { checkPrecondition, type Precondition } from './precondition.ts';
 import { todoNotFound } from './read-todos.ts';
@@ -26,8 +28,9 @@ type Changes = Record<string, { from: unknown; to: unknown }>;
 
 /**
  * Changes the fields the caller sent. Fields equal to the stored ones are not changes: a PATCH
- * that changes nothing keeps the version, writes no history and sends no event. Marking the
- * todo done announces `todos.todo.completed.v1`, once per transition.
+ * that changes nothing keeps the version, writes no history and sends no event. A change
+ * announces `todos.todo.updated.v1` (the todo as it is now, and what changed); marking the
+ * todo done also announces `todos.todo.completed.v1`, once per transition.
  */
 export async function updateTodo(
   deps: TodosDeps,
@@ -50,8 +53,11 @@ export async function updateTodo(
     await todos.appendHistory([
       { todoId: row.id, actorId: caller.userId, action: 'updated', changes, at: now },
     ]);
+    const changed = Object.keys(changes) as TodoUpdatedV1['changed'];
+    const announced: CloudEvent[] = [todoUpdated(deps.events, row, changed, options.traceparent)];
     if (!current.done && row.done)
-      await deps.events.record(trx, todoCompleted(deps.events, row, options.traceparent));
+      announced.push(todoCompleted(deps.events, row, options.traceparent));
+    await deps.events.record(trx, announced);
     return toTodo(row);
   });
   await forgetTodos(deps, caller, [todo.id]);

@@ -1,4 +1,9 @@
-import type { TodoCompletedV1, TodoCreatedV1, TodoDeletedV1 } from '@lattice/contracts';
+import type {
+  TodoCompletedV1,
+  TodoCreatedV1,
+  TodoDeletedV1,
+  TodoUpdatedV1,
+} from '@lattice/contracts';
 import type { CloudEvent, ServiceEvents } from '@lattice/platform';
 import type { TodoRow } from '../data/todos.ts';
 
@@ -37,6 +42,34 @@ export function todoCompleted(
     time: row.updated_at,
     traceparent,
     data: { todoId: row.id, tenantId: row.tenant_id, ownerId: row.owner_id },
+  });
+}
+
+/**
+ * The todo as an update left it (title, due date, done) and the fields it changed. Its time is
+ * the update's, which consumers compare to leave older news alone.
+ */
+export function todoUpdated(
+  events: ServiceEvents,
+  row: TodoRow,
+  changed: TodoUpdatedV1['changed'],
+  traceparent?: string,
+): CloudEvent<TodoUpdatedV1> {
+  return events.create({
+    type: 'lattice.todos.todo.updated.v1',
+    subject: row.id,
+    tenantId: row.tenant_id,
+    time: row.updated_at,
+    traceparent,
+    data: {
+      todoId: row.id,
+      tenantId: row.tenant_id,
+      ownerId: row.owner_id,
+      title: row.title,
+      dueAt: row.due_at?.toISOString() ?? null,
+      done: row.done,
+      changed,
+    },
   });
 }
 
