@@ -28,6 +28,8 @@ export class ConsumeLoop {
   readonly #wanted: (subject: string) => boolean;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #tails = new Map<string, Promise<void>>();
+  /** Answers to the server given during this turn of the event loop, sent together at its end. */
+  readonly #answers: Array<() => void> = [];
   #messages: ConsumerMessages | undefined;
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -50,20 +52,36 @@ export class ConsumeLoop {
     await this.#messages?.close();
     await this.#running;
     await Promise.all(this.#inFlight);
+    this.#sendAnswers();
   }
 
   /** As a crash: stop without answering anything; the server redelivers after the ack wait. */
   abandon(): void {
     this.#stopping = true;
+    this.#answers.length = 0;
     this.#messages?.stop();
   }
+
+  /**
+   * Queues an ack, nak or term. The client writes to the socket once per microtask checkpoint,
+   * and the deliveries of one inbox batch resolve in separate promise chains: answered at once,
+   * each was its own write (and a wake-up of the server), ~80 bytes each. Sent at the end of
+   * the event loop's turn, they share one.
+   */
+  #answerSoon(reply: () => void): void {
+    if (this.#answers.push(reply) === 1) setImmediate(this.#sendAnswers);
+  }
+
+  readonly #sendAnswers = (): void => {
+    for (const reply of this.#answers.splice(0)) answer(reply);
+  };
 
   async #run(messages: ConsumerMessages): Promise<void> {
     const concurrency = Math.max(1, this.#options.subscription.concurrency ?? 1);
     try {
       for await (const message of messages) {
         if (this.#stopping) {
-          answer(() => message.nak());
+          this.#answerSoon(() => message.nak());
           continue;
         }
         while (this.#inFlight.size >= concurrency) await Promise.race(this.#inFlight);
@@ -100,11 +118,11 @@ export class ConsumeLoop {
     const { context, logger } = this.#options;
     if (!this.#wanted(message.subject)) {
       // Only on servers without multi-filter consumers, which deliver the whole context.
-      answer(() => message.ack());
+      this.#answerSoon(() => message.ack());
       return;
     }
     if (this.#stopping) {
-      answer(() => message.nak());
+      this.#answerSoon(() => message.nak());
       return;
     }
     const attempt = message.info.deliveryCount;
@@ -118,26 +136,26 @@ export class ConsumeLoop {
     }
     switch (outcome.kind) {
       case 'ack':
-        answer(() => message.ack());
+        this.#answerSoon(() => message.ack());
         return;
       case 'retry':
-        answer(() => message.nak(outcome.delayMs));
+        this.#answerSoon(() => message.nak(outcome.delayMs));
         return;
       case 'drop':
         logger?.warn(
           { subject: message.subject, reason: outcome.reason },
           'broken dead letter dropped',
         );
-        answer(() => message.ack());
+        this.#answerSoon(() => message.ack());
         return;
       case 'dead':
         try {
           await this.#options.deadLetter(message, outcome);
-          answer(() => message.term());
+          this.#answerSoon(() => message.term());
         } catch (error) {
           // Not stored as a dead letter: let the server deliver it once more rather than lose it.
           logger?.error({ err: error, subject: message.subject }, 'dead-letter publish failed');
-          answer(() => message.nak(context.retry.baseMs));
+          this.#answerSoon(() => message.nak(context.retry.baseMs));
         }
     }
   }
