@@ -1,4 +1,4 @@
-import { type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { type Context, context, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_QUERY_TEXT,
@@ -16,6 +16,10 @@ const DB_SYSTEM_NAME_VALUE_REDIS = 'redis';
 const CONNECTION_NAME = 'lattice.redis.connection';
 // ioredis sends a command again after a reconnect: still one span per command.
 const traced = new WeakSet<Command>();
+// A command queued in a pipeline is sent when the pipeline runs, which for ioredis's
+// auto-pipelining (the commands of one event-loop turn sent together) is a later callback in
+// the first caller's context: each command keeps the context of the call that queued it.
+const queuedIn = new WeakMap<Command, Context>();
 // An error reply starts with its kind: "WRONGTYPE Operation against a key holding…".
 const ERROR_PREFIX = /^([A-Z][A-Z_]*)\b/;
 
@@ -23,11 +27,25 @@ const ERROR_PREFIX = /^([A-Z][A-Z_]*)\b/;
  * Every command `redis` sends while a recorded span is active gets a CLIENT span, a child of
  * that span in its service's tracer, ended when the reply (or the failure) arrives. The span
  * carries the command's name and never its arguments: keys and values may hold user data.
- * A custom command (`defineCommand`) appears as the EVALSHA or EVAL that carries it.
- * Outside any span a command costs one context lookup more.
+ * A custom command (`defineCommand`) appears as the EVALSHA or EVAL that carries it. A
+ * command sent in a pipeline (`enableAutoPipelining` included) is a child of the span active
+ * where it was queued. Outside any span a command costs one context lookup more.
  */
 export function traceRedisCommands<R extends Redis>(redis: R): R {
   const send = redis.sendCommand.bind(redis);
+  const newPipeline = redis.pipeline.bind(redis);
+  redis.pipeline = ((...args: Parameters<R['pipeline']>) => {
+    // ioredis's Pipeline queues each command through its own sendCommand (not in its types).
+    const pipeline = newPipeline(...args) as ReturnType<R['pipeline']> & {
+      sendCommand(command: Command): unknown;
+    };
+    const queue = pipeline.sendCommand.bind(pipeline);
+    pipeline.sendCommand = (command: Command) => {
+      queuedIn.set(command, context.active());
+      return queue(command);
+    };
+    return pipeline;
+  }) as R['pipeline'];
   const { host, port, path, connectionName } = redis.options;
   const connection: Record<string, string | number> = path
     ? { [ATTR_SERVER_ADDRESS]: path }
@@ -35,13 +53,17 @@ export function traceRedisCommands<R extends Redis>(redis: R): R {
   if (connectionName) connection[CONNECTION_NAME] = connectionName;
 
   redis.sendCommand = (command, stream) => {
-    const found = activeSpanAndTracer();
+    const found = activeSpanAndTracer(queuedIn.get(command));
     if (!found || traced.has(command)) return send(command, stream);
     traced.add(command);
-    const span = found.tracer.startSpan(command.name.toUpperCase(), {
-      kind: SpanKind.CLIENT,
-      attributes: { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_REDIS, ...connection },
-    });
+    const span = found.tracer.startSpan(
+      command.name.toUpperCase(),
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_REDIS, ...connection },
+      },
+      queuedIn.get(command),
+    );
     let sent: unknown;
     try {
       sent = send(command, stream);

@@ -1,4 +1,5 @@
 import {
+  type Context,
   context,
   propagation,
   ROOT_CONTEXT,
@@ -158,9 +159,14 @@ const noopTracer = trace.getTracerProvider().getTracer('noop');
 // active, found through that span's resource.
 const serviceTracers = new Map<string, Tracer>();
 
-/** The active span and the tracer of its service; undefined outside any recorded span. */
-export function activeSpanAndTracer(): { parent: Span; tracer: Tracer } | undefined {
-  const parent = trace.getActiveSpan() as
+/**
+ * The active span (or the one of `within`) and the tracer of its service; undefined outside
+ * any recorded span.
+ */
+export function activeSpanAndTracer(
+  within?: Context,
+): { parent: Span; tracer: Tracer } | undefined {
+  const parent = (within ? trace.getSpan(within) : trace.getActiveSpan()) as
     | (Span & { resource?: { attributes: Record<string, unknown> } })
     | undefined;
   if (!parent?.isRecording()) return undefined;

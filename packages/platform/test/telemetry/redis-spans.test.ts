@@ -140,6 +140,32 @@ describe('Redis commands as CLIENT spans', { skip: needs('redis') }, () => {
     assert.ok(matched.every((span) => span.status === 'unset'));
   });
 
+  test('commands sent together by auto-pipelining are each a child of the span that queued them', async () => {
+    const pipelining = new Redis(redisUrl, { enableAutoPipelining: true });
+    after(() => pipelining.quit());
+    traceRedisCommands(pipelining);
+    await pipelining.ping();
+    const parents: Array<{ traceId: string; spanId: string }> = [];
+    // Both calls are made in one turn of the event loop: ioredis sends them in one pipeline,
+    // from a callback of its own.
+    await Promise.all(
+      ['first', 'second'].map((name) =>
+        tracing.span(`${name} request`, async (span) => {
+          parents.push(span.spanContext());
+          await pipelining.set(`${prefix}pipelined-${name}`, name);
+        }),
+      ),
+    );
+    assert.equal(parents.length, 2);
+    for (const parent of parents) {
+      const { matched } = await expectTrace(parent.traceId, [
+        { service, kind: 'client', name: 'SET' },
+      ]);
+      assert.equal(matched[0]!.parentSpanId, parent.spanId);
+    }
+    assert.notEqual(parents[0]!.traceId, parents[1]!.traceId);
+  });
+
   test("a distributed cache read in a request is a Redis span in the request's trace", async () => {
     const name = `redis-traced-${randomUUID().slice(0, 8)}`;
     const instance = await createService(
