@@ -179,6 +179,7 @@ class Exchange {
     const bodyTimeout = stream
       ? this.#deps.context.config.GATEWAY_STREAM_IDLE_TIMEOUT_MS
       : policy.timeoutMs;
+    const whole = body?.takeIfArrived(Number(request.headers['content-length'] ?? 0));
     let tried: UpstreamInstance[] | undefined;
     for (let attempt = 0; ; attempt++) {
       instance.begin();
@@ -193,7 +194,7 @@ class Exchange {
           headers,
           // undici sends any async iterable (its types list only streams): an iterable that
           // is read only once connected is what makes a body safe to retry.
-          body: body?.source() as unknown as Readable | undefined,
+          body: (whole ?? body?.source()) as unknown as Readable | undefined,
           headersTimeout: policy.timeoutMs,
           bodyTimeout,
           signal: this.#abort.signal,
@@ -279,7 +280,8 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]*$/;
 /**
  * `/api/v1/<service>/...` is forwarded unchanged to an instance of <service>: a service's
  * routes are its public routes, so calling it directly or through the gateway is the same.
- * Bodies stream both ways; the gateway never buffers a whole request or response.
+ * Bodies stream both ways; the gateway never waits for a whole request or response (a request
+ * body that arrived with its head is sent with it, in one write).
  * Every route but the public ones needs a valid access token, checked before any upstream is
  * contacted; the service verifies the same token again (it trusts no one's word for it).
  * Rate limits come next (after authentication, so user and tenant buckets apply in the same

@@ -28,6 +28,23 @@ export class RequestBody {
     return this.#read();
   }
 
+  /**
+   * The whole body when every byte of it has already arrived (`declared`, the content length,
+   * is buffered): a small body usually comes in the same packets as the head. Sent as one
+   * buffer, undici writes head and body upstream in one system call instead of two, and a
+   * retry can send it again. Undefined while bytes are still to come: then it streams.
+   */
+  takeIfArrived(declared: number): Buffer | undefined {
+    const incoming = this.#incoming;
+    if (declared <= 0 || declared > this.#limit || incoming.readableLength !== declared)
+      return undefined;
+    const whole = incoming.read(declared) as Buffer | null;
+    if (whole === null || whole.length !== declared) return undefined;
+    // Lets the end of the message flow, so the socket can carry the next request.
+    incoming.resume();
+    return whole;
+  }
+
   async *#read(): AsyncGenerator<Buffer> {
     this.started = true;
     const incoming = this.#incoming;
