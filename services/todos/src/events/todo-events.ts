@@ -9,25 +9,41 @@ import type { TodoRow } from '../data/todos.ts';
 
 // The CloudEvent subject is the todo id: the outbox and the bus keep one todo's events in order.
 
+/** The ids every todo event's data starts with (all of a completion's). */
+type TodoIds = TodoCompletedV1;
+
+/** An event about `row` at `time`; its data starts with the todo's ids, as every contract's does. */
+function todoEvent<T extends object>(
+  events: ServiceEvents,
+  type: string,
+  row: TodoRow,
+  time: Date,
+  data: T,
+  traceparent: string | undefined,
+): CloudEvent<TodoIds & T> {
+  return events.create({
+    type,
+    subject: row.id,
+    tenantId: row.tenant_id,
+    time,
+    traceparent,
+    data: { todoId: row.id, tenantId: row.tenant_id, ownerId: row.owner_id, ...data },
+  });
+}
+
 export function todoCreated(
   events: ServiceEvents,
   row: TodoRow,
   traceparent?: string,
 ): CloudEvent<TodoCreatedV1> {
-  return events.create({
-    type: 'lattice.todos.todo.created.v1',
-    subject: row.id,
-    tenantId: row.tenant_id,
-    time: row.created_at,
+  return todoEvent(
+    events,
+    'lattice.todos.todo.created.v1',
+    row,
+    row.created_at,
+    { title: row.title, dueAt: row.due_at?.toISOString() ?? null },
     traceparent,
-    data: {
-      todoId: row.id,
-      tenantId: row.tenant_id,
-      ownerId: row.owner_id,
-      title: row.title,
-      dueAt: row.due_at?.toISOString() ?? null,
-    },
-  });
+  );
 }
 
 export function todoCompleted(
@@ -35,14 +51,7 @@ export function todoCompleted(
   row: TodoRow,
   traceparent?: string,
 ): CloudEvent<TodoCompletedV1> {
-  return events.create({
-    type: 'lattice.todos.todo.completed.v1',
-    subject: row.id,
-    tenantId: row.tenant_id,
-    time: row.updated_at,
-    traceparent,
-    data: { todoId: row.id, tenantId: row.tenant_id, ownerId: row.owner_id },
-  });
+  return todoEvent(events, 'lattice.todos.todo.completed.v1', row, row.updated_at, {}, traceparent);
 }
 
 /**
@@ -55,22 +64,14 @@ export function todoUpdated(
   changed: TodoUpdatedV1['changed'],
   traceparent?: string,
 ): CloudEvent<TodoUpdatedV1> {
-  return events.create({
-    type: 'lattice.todos.todo.updated.v1',
-    subject: row.id,
-    tenantId: row.tenant_id,
-    time: row.updated_at,
+  return todoEvent(
+    events,
+    'lattice.todos.todo.updated.v1',
+    row,
+    row.updated_at,
+    { title: row.title, dueAt: row.due_at?.toISOString() ?? null, done: row.done, changed },
     traceparent,
-    data: {
-      todoId: row.id,
-      tenantId: row.tenant_id,
-      ownerId: row.owner_id,
-      title: row.title,
-      dueAt: row.due_at?.toISOString() ?? null,
-      done: row.done,
-      changed,
-    },
-  });
+  );
 }
 
 export function todoDeleted(
@@ -79,17 +80,12 @@ export function todoDeleted(
   deletedBy: string,
   traceparent?: string,
 ): CloudEvent<TodoDeletedV1> {
-  return events.create({
-    type: 'lattice.todos.todo.deleted.v1',
-    subject: row.id,
-    tenantId: row.tenant_id,
-    time: row.updated_at,
+  return todoEvent(
+    events,
+    'lattice.todos.todo.deleted.v1',
+    row,
+    row.updated_at,
+    { deletedBy },
     traceparent,
-    data: {
-      todoId: row.id,
-      tenantId: row.tenant_id,
-      ownerId: row.owner_id,
-      deletedBy,
-    },
-  });
+  );
 }
