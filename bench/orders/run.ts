@@ -226,13 +226,15 @@ try {
   );
   out(`ratio orders/s to pgbench tps: ${((throughput / ceiling.tps) * 100).toFixed(1)}%`);
   if (cpu.length > 0) {
-    const total = cpu.reduce((sum, [, seconds]) => sum + seconds, 0);
+    const total = cpu.reduce((sum, spent) => sum + spent.seconds, 0);
+    const perOrder = (n: number | undefined, digits: number) =>
+      (n === undefined ? '-' : (n / confirmed.length).toFixed(digits)).padStart(6);
     out(
-      `CPU while placing and confirming: ${total.toFixed(1)} s in ${(elapsed / 1000).toFixed(1)} s on ${availableParallelism()} cores, ${((total * 1000) / confirmed.length).toFixed(1)} ms per order:`,
+      `CPU while placing and confirming: ${total.toFixed(1)} s in ${(elapsed / 1000).toFixed(1)} s on ${availableParallelism()} cores, ${((total * 1000) / confirmed.length).toFixed(1)} ms per order; per order, each process's read and write system calls and context switches:`,
     );
-    for (const [name, seconds] of cpu.filter(([, seconds]) => seconds > 0)) {
+    for (const spent of cpu.filter((s) => s.seconds > 0 || (s.writes ?? 0) > 0)) {
       out(
-        `  ${name.padEnd(16)} ${seconds.toFixed(1).padStart(6)} s  ${((seconds / total) * 100).toFixed(0).padStart(3)}%  ${((seconds * 1000) / confirmed.length).toFixed(1).padStart(5)} ms/order`,
+        `  ${spent.name.padEnd(16)} ${spent.seconds.toFixed(1).padStart(6)} s  ${((spent.seconds / total) * 100).toFixed(0).padStart(3)}%  ${((spent.seconds * 1000) / confirmed.length).toFixed(1).padStart(5)} ms/order  reads ${perOrder(spent.reads, 2)}  writes ${perOrder(spent.writes, 2)}  switches ${perOrder(spent.switches, 1)}`,
       );
     }
   }
