@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { PlatformErrors } from './errors.ts';
 import { sendProblem } from './problem.ts';
+import { withTimeout } from './with-timeout.ts';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
@@ -11,14 +12,6 @@ interface CheckResult {
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Readiness is "can this instance serve traffic now": every dependency answers and the instance

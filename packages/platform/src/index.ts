@@ -52,3 +52,4 @@ export type {
   ServiceDefinition,
 } from './service-types.ts';
 export * from './telemetry/index.ts';
+export { withTimeout } from './with-timeout.ts';

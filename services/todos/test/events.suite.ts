@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { CloudEvent } from '@lattice/platform';
 import { sameTrace } from '@lattice/platform/testing';
+import { ownerTodos } from '../src/data/todos.ts';
 import {
   addTodo,
   call,
@@ -94,6 +95,21 @@ export function eventBehaviours(svc: () => TodosService): void {
       );
       assert.deepEqual(completed!.data, ids);
       assert.deepEqual(deleted!.data, { ...ids, deletedBy: user.userId });
+    });
+
+    test("a write with a clock behind the todo's still moves its time forward: event times follow commits", async () => {
+      const user = await newUser();
+      const todo = await addTodo(svc(), user, { title: 'Clocks' });
+      const owner = { tenantId: user.tenantId, userId: user.userId };
+      const written = await database(svc()).transaction((trx) =>
+        ownerTodos(trx, owner).update(todo.id, { title: 'Clocks, later' }, new Date(0)),
+      );
+      assert.equal(written.updated_at.getTime(), Date.parse(todo.updatedAt) + 1);
+      const now = new Date(written.updated_at.getTime() + 60_000);
+      const next = await database(svc()).transaction((trx) =>
+        ownerTodos(trx, owner).update(todo.id, { title: 'Clocks, now' }, now),
+      );
+      assert.equal(next.updated_at.getTime(), now.getTime(), 'a clock ahead is taken as it is');
     });
 
     test('recorded events reach the bus through the outbox relay', async () => {

@@ -179,7 +179,11 @@ class Exchange {
     const bodyTimeout = stream
       ? this.#deps.context.config.GATEWAY_STREAM_IDLE_TIMEOUT_MS
       : policy.timeoutMs;
-    const whole = body?.takeIfArrived(Number(request.headers['content-length'] ?? 0));
+    // Only where no retry follows (POST, PATCH): whether an attempt sent a whole body cannot be
+    // told afterwards, while a stream read nothing until connected.
+    const whole = IDEMPOTENT.has(request.method)
+      ? undefined
+      : body?.takeIfArrived(Number(request.headers['content-length'] ?? 0));
     let tried: UpstreamInstance[] | undefined;
     for (let attempt = 0; ; attempt++) {
       instance.begin();

@@ -31,8 +31,8 @@ export class RequestBody {
   /**
    * The whole body when every byte of it has already arrived (`declared`, the content length,
    * is buffered): a small body usually comes in the same packets as the head. Sent as one
-   * buffer, undici writes head and body upstream in one system call instead of two, and a
-   * retry can send it again. Undefined while bytes are still to come: then it streams.
+   * buffer, undici writes head and body upstream in one system call instead of two. Undefined
+   * while bytes are still to come: then it streams.
    */
   takeIfArrived(declared: number): Buffer | undefined {
     const incoming = this.#incoming;

@@ -1,4 +1,4 @@
-import { traceRedisCommands } from '@lattice/platform';
+import { traceRedisCommands, withTimeout } from '@lattice/platform';
 import type { FastifyBaseLogger } from 'fastify';
 import { Redis } from 'ioredis';
 import type { BucketSpec } from './bucket-rules.ts';
@@ -58,6 +58,7 @@ export class RedisStore implements BucketStore {
   readonly #redis: Redis & RateLimitCommands;
   readonly #fallback: MemoryStore;
   readonly #log: FastifyBaseLogger;
+  readonly #timeoutMs: number;
   #degraded = true;
   #announced = false;
   #closing = false;
@@ -70,6 +71,7 @@ export class RedisStore implements BucketStore {
   }) {
     this.#fallback = options.fallback;
     this.#log = options.log;
+    this.#timeoutMs = options.timeoutMs;
     const redis = new Redis(options.url, {
       connectionName: 'lattice-gateway-rate-limits',
       // Without a connection a check fails at once and local buckets decide, instead of
@@ -102,7 +104,9 @@ export class RedisStore implements BucketStore {
     for (const key of keys) args.push(key);
     for (const spec of specs) args.push(spec.capacity, spec.refillPerMs);
     try {
-      const reply = await this.#redis.latticeGatewayTakeAll(...args);
+      // ioredis's own timeout starts when a command is written, and an auto-pipelined one may
+      // wait for the pipeline before it: this bounds the whole check.
+      const reply = await withTimeout(this.#redis.latticeGatewayTakeAll(...args), this.#timeoutMs);
       for (let i = 0; i < keys.length; i++) tokens[i] = Number(reply[i + 1]);
       this.#up();
       return reply[0] === 1;

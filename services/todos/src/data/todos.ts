@@ -5,6 +5,17 @@ import type { Executor, TodoHistoryTable, TodosTable } from './schema.ts';
 export type TodoRow = Selectable<TodosTable>;
 export type HistoryAction = TodoHistoryTable['action'];
 
+/**
+ * A write's `updated_at`: `now`, or just after the one it replaces if that is not earlier. A
+ * writer takes `now` before it waits for the row, and replicas' clocks differ, so `now` alone
+ * could go back; written under the row lock, this always moves forward in commit order. The
+ * todo's events carry it as their time, and consumers (notifications' reminders) apply a todo's
+ * news only over older news.
+ */
+function nextUpdatedAt(now: Date) {
+  return sql<Date>`GREATEST(${now}::timestamptz, updated_at + interval '1 millisecond')`;
+}
+
 /** Whose todos: the caller's tenant and user, from the verified token (or an event). */
 export interface Owner {
   tenantId: string;
@@ -164,7 +175,7 @@ export function ownerTodos(db: Executor, owner: Owner) {
           ...(changes.dueAt !== undefined ? { due_at: changes.dueAt } : {}),
           ...(changes.completedAt !== undefined ? { completed_at: changes.completedAt } : {}),
           version: eb('version', '+', 1),
-          updated_at: now,
+          updated_at: nextUpdatedAt(now),
         }))
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -178,7 +189,7 @@ export function ownerTodos(db: Executor, owner: Owner) {
           deleted_at: now,
           deleted_by: deletedBy,
           version: eb('version', '+', 1),
-          updated_at: now,
+          updated_at: nextUpdatedAt(now),
         }))
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -192,7 +203,7 @@ export function ownerTodos(db: Executor, owner: Owner) {
           deleted_at: now,
           deleted_by: deletedBy,
           version: eb('version', '+', 1),
-          updated_at: now,
+          updated_at: nextUpdatedAt(now),
         }))
         .returningAll()
         .execute();
@@ -206,7 +217,7 @@ export function ownerTodos(db: Executor, owner: Owner) {
           deleted_at: null,
           deleted_by: null,
           version: eb('version', '+', 1),
-          updated_at: now,
+          updated_at: nextUpdatedAt(now),
         }))
         .returningAll()
         .executeTakeFirstOrThrow();

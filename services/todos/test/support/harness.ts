@@ -133,7 +133,13 @@ export async function addTodo(
 ) {
   const response = await call(svc, 'POST', '', { token: user.token, payload });
   if (response.statusCode !== 201) throw new Error(`create answered ${response.body}`);
-  return response.json() as { id: string; version: number; title: string; done: boolean };
+  return response.json() as {
+    id: string;
+    version: number;
+    title: string;
+    done: boolean;
+    updatedAt: string;
+  };
 }
 
 /** The events recorded in the outbox about one todo (the CloudEvent subject), oldest first. */
