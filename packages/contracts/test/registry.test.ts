@@ -67,6 +67,7 @@ describe('the event contract registry', () => {
         'lattice.todos.todo.completed.v1',
         'lattice.todos.todo.created.v1',
         'lattice.todos.todo.deleted.v1',
+        'lattice.todos.todo.restored.v1',
         'lattice.todos.todo.updated.v1',
         'lattice.users.user.deleted.v1',
       ],

@@ -284,6 +284,28 @@ export function eventBehaviours(svc: () => NotificationsService): void {
       assert.equal(again.length, 1, 'reminded again for the new date');
     });
 
+    test('a deleted todo restored gets its reminder back', async () => {
+      const user = await newUser(svc());
+      const created = events.todoCreated(
+        user,
+        'Back again',
+        new Date(Date.now() - 1_000).toISOString(),
+      );
+      const deleted = events.todoDeleted(user, created.subject!);
+      const restored = events.todoRestored(user, created.subject!, {
+        title: 'Back again',
+        dueAt: (created.data as { dueAt: string }).dueAt,
+        done: false,
+      });
+      for (const event of [created, deleted, restored]) {
+        await svc().bus.publish([event]);
+        await processed(svc(), 'notifications_reminders', event.id);
+      }
+      assert.ok((await dueReminders(svc())).json().sent >= 1);
+      const [reminder] = await visible(svc(), user, 1);
+      assert.equal(reminder?.title, 'Reminder: Back again');
+    });
+
     test('an event older than NOTIFICATIONS_MAX_EVENT_AGE_HOURS (72) makes no notification', async () => {
       const user = await newUser(svc());
       await registered(svc(), user);

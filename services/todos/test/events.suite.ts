@@ -59,10 +59,12 @@ export function eventBehaviours(svc: () => TodosService): void {
           'lattice.todos.todo.updated.v1',
           'lattice.todos.todo.completed.v1',
           'lattice.todos.todo.deleted.v1',
+          'lattice.todos.todo.restored.v1',
         ],
-        'one updated per change (none when nothing changed), one completed per transition to done; a restore announces nothing',
+        'one updated per change (none when nothing changed), one completed per transition to done',
       );
-      const [first, retitled, , completed, reopened, , , , deleted] = events as CloudEvent[];
+      const [first, retitled, , completed, reopened, , , , deleted, restored] =
+        events as CloudEvent[];
       assert.equal(first!.source, '/lattice/todos');
       assert.equal(first!.subject, id);
       assert.equal(first!.tenantid, user.tenantId);
@@ -95,6 +97,16 @@ export function eventBehaviours(svc: () => TodosService): void {
       );
       assert.deepEqual(completed!.data, ids);
       assert.deepEqual(deleted!.data, { ...ids, deletedBy: user.userId });
+      assert.deepEqual(restored!.data, {
+        ...ids,
+        title: 'Ship it now',
+        dueAt: '2030-02-28T17:00:00.000Z',
+        done: true,
+      });
+      assert.ok(Date.parse(restored!.time) > Date.parse(deleted!.time), 'after the delete');
+      const again = await call(svc(), 'POST', `/${id}/restore`, { token: user.token });
+      assert.equal(again.statusCode, 200);
+      assert.equal((await outboxEventsAbout(svc(), id)).length, events.length, 'restored once');
     });
 
     test("a write with a clock behind the todo's still moves its time forward: event times follow commits", async () => {

@@ -37,6 +37,14 @@ export const TodoUpdatedV1 = Type.Object({
 });
 export type TodoUpdatedV1 = Static<typeof TodoUpdatedV1>;
 
+export const TodoRestoredV1 = Type.Object({
+  ...ids,
+  title: Type.String(),
+  dueAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  done: Type.Boolean(),
+});
+export type TodoRestoredV1 = Static<typeof TodoRestoredV1>;
+
 export const todosContracts = [
   defineContract({
     type: 'lattice.todos.todo.created.v1',
@@ -96,6 +104,24 @@ export const todosContracts = [
         dueAt: null,
         done: true,
         changed: ['title', 'done'],
+      },
+    ],
+  }),
+  defineContract({
+    type: 'lattice.todos.todo.restored.v1',
+    schema: TodoRestoredV1,
+    producer: 'todos',
+    consumers: ['notifications'],
+    description:
+      "A deleted todo was brought back, as it was: its title, due date and done state. The CloudEvent time is the restore's.",
+    examples: [
+      {
+        todoId: 'td2',
+        tenantId: 't1',
+        ownerId: 'u1',
+        title: 'Ship',
+        dueAt: '2030-01-31T17:00:00.000Z',
+        done: false,
       },
     ],
   }),

@@ -5,6 +5,7 @@ import type {
   TodoCompletedV1,
   TodoCreatedV1,
   TodoDeletedV1,
+  TodoRestoredV1,
   TodoUpdatedV1,
   UserRegisteredV1,
 } from '@lattice/contracts';
@@ -26,6 +27,7 @@ export const TODO_CREATED = 'lattice.todos.todo.created.v1';
 export const TODO_COMPLETED = 'lattice.todos.todo.completed.v1';
 export const TODO_DELETED = 'lattice.todos.todo.deleted.v1';
 export const TODO_UPDATED = 'lattice.todos.todo.updated.v1';
+export const TODO_RESTORED = 'lattice.todos.todo.restored.v1';
 
 type Trx = Transaction<NotificationsDb>;
 
@@ -136,10 +138,13 @@ function effectOf(deps: NotificationsDeps, event: CloudEvent): Effect {
       };
       return { reminder: (trx) => scheduleReminder(trx, reminder) };
     }
-    case TODO_UPDATED: {
-      const data = event.data as TodoUpdatedV1;
+    case TODO_UPDATED:
+    case TODO_RESTORED: {
+      const data = event.data as TodoUpdatedV1 | TodoRestoredV1;
       // A new description changes nothing a reminder says or when.
-      if (data.changed.every((field) => field === 'description')) return {};
+      if ('changed' in data && data.changed.every((field) => field === 'description')) return {};
+      // A restored todo is followed as an updated one: its reminder comes back if it is open
+      // with a due date (and goes out at once if that date has passed).
       const todo = {
         todoId: data.todoId,
         tenantId: data.tenantId,
@@ -199,7 +204,7 @@ export function notificationConsumers(
     },
     {
       name: 'reminders',
-      types: [TODO_CREATED, TODO_UPDATED, TODO_COMPLETED, TODO_DELETED],
+      types: [TODO_CREATED, TODO_UPDATED, TODO_RESTORED, TODO_COMPLETED, TODO_DELETED],
       handler,
       handleBatch,
     },

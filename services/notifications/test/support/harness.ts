@@ -270,6 +270,17 @@ export const events = {
     }),
     time: time.toISOString(),
   }),
+  todoRestored: (
+    user: TestUser,
+    todoId: string,
+    todo: { title: string; dueAt: string | null; done: boolean },
+  ) =>
+    cloudEvent('lattice.todos.todo.restored.v1', todoId, user.tenantId, {
+      todoId,
+      tenantId: user.tenantId,
+      ownerId: user.userId,
+      ...todo,
+    }),
   todoDeleted: (user: TestUser, todoId: string) =>
     cloudEvent('lattice.todos.todo.deleted.v1', todoId, user.tenantId, {
       todoId,

@@ -1,5 +1,5 @@
 import { type Owner, ownerTodos } from '../data/todos.ts';
-import { todoDeleted } from '../events/todo-events.ts';
+import { todoDeleted, todoRestored } from '../events/todo-events.ts';
 import type { TodosDeps } from './deps.ts';
 import { checkPrecondition } from './precondition.ts';
 import { todoNotFound } from './read-todos.ts';
@@ -34,10 +34,16 @@ export async function deleteTodo(
 }
 
 /**
- * Brings a deleted todo back. Restoring a live todo changes nothing and answers it as it is,
- * so a client retrying a restore whose response it lost gets the same answer.
+ * Brings a deleted todo back and announces `todos.todo.restored.v1`. Restoring a live todo
+ * changes nothing and answers it as it is, so a client retrying a restore whose response it
+ * lost gets the same answer (and no second event).
  */
-export async function restoreTodo(deps: TodosDeps, caller: Owner, id: string): Promise<Todo> {
+export async function restoreTodo(
+  deps: TodosDeps,
+  caller: Owner,
+  id: string,
+  options: Pick<WriteOptions, 'traceparent'> = {},
+): Promise<Todo> {
   const now = deps.now();
   const todo = await deps.database.transaction(async (trx) => {
     const todos = ownerTodos(trx, caller);
@@ -54,6 +60,7 @@ export async function restoreTodo(deps: TodosDeps, caller: Owner, id: string): P
         at: now,
       },
     ]);
+    await deps.events.record(trx, todoRestored(deps.events, row, options.traceparent));
     return toTodo(row);
   });
   await forgetTodos(deps, caller, [todo.id]);

@@ -2,6 +2,7 @@ import type {
   TodoCompletedV1,
   TodoCreatedV1,
   TodoDeletedV1,
+  TodoRestoredV1,
   TodoUpdatedV1,
 } from '@lattice/contracts';
 import type { CloudEvent, ServiceEvents } from '@lattice/platform';
@@ -86,6 +87,22 @@ export function todoDeleted(
     row,
     row.updated_at,
     { deletedBy },
+    traceparent,
+  );
+}
+
+/** The todo as a restore brought it back; its time is the restore's. */
+export function todoRestored(
+  events: ServiceEvents,
+  row: TodoRow,
+  traceparent?: string,
+): CloudEvent<TodoRestoredV1> {
+  return todoEvent(
+    events,
+    'lattice.todos.todo.restored.v1',
+    row,
+    row.updated_at,
+    { title: row.title, dueAt: row.due_at?.toISOString() ?? null, done: row.done },
     traceparent,
   );
 }

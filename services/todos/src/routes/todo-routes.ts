@@ -153,7 +153,9 @@ export function registerTodoRoutes(
       },
     },
     async (request, reply) => {
-      const todo = await restoreTodo(deps, callerOf(request), request.params.id);
+      const todo = await restoreTodo(deps, callerOf(request), request.params.id, {
+        traceparent: traceparentOf(request),
+      });
       return withEtag(reply, todo).send(todo);
     },
   );
