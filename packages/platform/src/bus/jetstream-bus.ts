@@ -6,6 +6,7 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { withTimeout } from '../with-timeout.ts';
 import { type DeadLetter, DeadLetterHeaders, deadLetterEvent, headerSafe } from './dead-letter.ts';
 import { BusErrors } from './errors.ts';
 import type { CloudEvent, EventBus, SubscribeOptions, Subscription } from './event-bus.ts';
@@ -223,19 +224,12 @@ export class JetStreamBus implements EventBus {
   /** Resolves once the server answers a round trip; rejects after `pingTimeoutMs`. */
   async ping(): Promise<void> {
     this.#assertOpen();
-    const timeoutMs = this.#options.pingTimeoutMs ?? 2_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
-      await Promise.race([this.#nc.flush(), timeout]);
+      await withTimeout(this.#nc.flush(), this.#options.pingTimeoutMs ?? 2_000);
     } catch (error) {
       throw BusErrors.unavailable(`NATS ping failed: ${(error as Error).message}`, {
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
     }
   }
 
