@@ -53,7 +53,8 @@ export function traceRedisCommands<R extends Redis>(redis: R): R {
   if (connectionName) connection[CONNECTION_NAME] = connectionName;
 
   redis.sendCommand = (command, stream) => {
-    const found = activeSpanAndTracer(queuedIn.get(command));
+    const queued = queuedIn.get(command);
+    const found = activeSpanAndTracer(queued);
     if (!found || traced.has(command)) return send(command, stream);
     traced.add(command);
     const span = found.tracer.startSpan(
@@ -62,7 +63,7 @@ export function traceRedisCommands<R extends Redis>(redis: R): R {
         kind: SpanKind.CLIENT,
         attributes: { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_VALUE_REDIS, ...connection },
       },
-      queuedIn.get(command),
+      queued,
     );
     let sent: unknown;
     try {
