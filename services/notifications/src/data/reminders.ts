@@ -34,6 +34,15 @@ export interface TodoNow {
  */
 const OLDER_NEWS = sql<boolean>`reminders.todo_changed_at <= excluded.todo_changed_at`;
 
+/** The news applied to a reminder that is no longer wanted: pending becomes cancelled. */
+const CANCEL_IF_PENDING = {
+  status: sql<
+    ReminderRow['status']
+  >`CASE WHEN reminders.status = 'pending' THEN 'cancelled' ELSE reminders.status END`,
+  settled_at: sql<Date | null>`CASE WHEN reminders.status = 'pending' THEN now() ELSE reminders.settled_at END`,
+  todo_changed_at: sql<Date>`excluded.todo_changed_at`,
+};
+
 /** A redelivered todo.created changes nothing, and neither does one applied after later news. */
 export async function scheduleReminder(db: Executor, reminder: NewReminder): Promise<void> {
   await db
@@ -69,16 +78,7 @@ export async function cancelReminder(
       settled_at: sql<Date>`now()`,
       todo_changed_at: changedAt,
     })
-    .onConflict((oc) =>
-      oc
-        .column('todo_id')
-        .doUpdateSet({
-          status: sql`CASE WHEN reminders.status = 'pending' THEN 'cancelled' ELSE reminders.status END`,
-          settled_at: sql`CASE WHEN reminders.status = 'pending' THEN now() ELSE reminders.settled_at END`,
-          todo_changed_at: sql`excluded.todo_changed_at`,
-        })
-        .where(OLDER_NEWS),
-    )
+    .onConflict((oc) => oc.column('todo_id').doUpdateSet(CANCEL_IF_PENDING).where(OLDER_NEWS))
     .execute();
 }
 
@@ -116,12 +116,7 @@ export async function followTodo(db: Executor, todo: TodoNow): Promise<void> {
                 settled_at: sql`CASE WHEN ${sentForThisDate} THEN reminders.settled_at END`,
                 todo_changed_at: sql`excluded.todo_changed_at`,
               }
-            : {
-                title: sql`excluded.title`,
-                status: sql`CASE WHEN reminders.status = 'pending' THEN 'cancelled' ELSE reminders.status END`,
-                settled_at: sql`CASE WHEN reminders.status = 'pending' THEN now() ELSE reminders.settled_at END`,
-                todo_changed_at: sql`excluded.todo_changed_at`,
-              },
+            : { ...CANCEL_IF_PENDING, title: sql`excluded.title` },
         )
         .where(OLDER_NEWS),
     )

@@ -32,6 +32,11 @@ function todoEvent<T extends object>(
   });
 }
 
+/** The title and due date as the events carry them. */
+function titleAndDue(row: TodoRow): { title: string; dueAt: string | null } {
+  return { title: row.title, dueAt: row.due_at?.toISOString() ?? null };
+}
+
 export function todoCreated(
   events: ServiceEvents,
   row: TodoRow,
@@ -42,7 +47,7 @@ export function todoCreated(
     'lattice.todos.todo.created.v1',
     row,
     row.created_at,
-    { title: row.title, dueAt: row.due_at?.toISOString() ?? null },
+    titleAndDue(row),
     traceparent,
   );
 }
@@ -70,7 +75,7 @@ export function todoUpdated(
     'lattice.todos.todo.updated.v1',
     row,
     row.updated_at,
-    { title: row.title, dueAt: row.due_at?.toISOString() ?? null, done: row.done, changed },
+    { ...titleAndDue(row), done: row.done, changed },
     traceparent,
   );
 }
@@ -102,7 +107,7 @@ export function todoRestored(
     'lattice.todos.todo.restored.v1',
     row,
     row.updated_at,
-    { title: row.title, dueAt: row.due_at?.toISOString() ?? null, done: row.done },
+    { ...titleAndDue(row), done: row.done },
     traceparent,
   );
 }
