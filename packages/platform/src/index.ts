@@ -8,6 +8,12 @@ export {
   createService,
   type ServiceInstance,
 } from './create-service.ts';
+export {
+  type CommitWake,
+  CommitWakes,
+  commitWake,
+  wakeAtCommit,
+} from './db/commit-wakes.ts';
 export type { Database } from './db/database.ts';
 export { MigrationError, type MigrationFile, migrate, readMigrations } from './db/migrations.ts';
 export { schemaName } from './db/names.ts';

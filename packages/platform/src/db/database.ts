@@ -11,9 +11,16 @@ export interface Database<DB = any> {
   /** The service's schema: tables are created and found there. */
   readonly schema: string;
   readonly db: Kysely<DB>;
-  /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+  /**
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws. Once
+   * it committed, it wakes this process's listeners its statements asked for (`commitWake`).
+   */
   transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
-  /** LISTEN on a NOTIFY channel of this database (wakes the outbox relay at commit). */
+  /**
+   * Listens on a channel of this database: wake-ups at commit from this process
+   * (`commitWake`) and NOTIFY from the others. It wakes the outbox relay and the services'
+   * work loops.
+   */
   readonly listen: Listen;
   /** Resolves when the database answers a query; used by readiness. */
   ping(): Promise<void>;

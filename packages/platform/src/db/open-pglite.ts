@@ -1,6 +1,7 @@
 import { Kysely, sql } from 'kysely';
 import { pgliteListen } from '../outbox/listen.ts';
 import { queryTracer } from '../telemetry/db-spans.ts';
+import { CommitWakes } from './commit-wakes.ts';
 import type { Database } from './database.ts';
 import { schemaName } from './names.ts';
 import { ScopedPGliteDialect } from './pglite-dialect.ts';
@@ -16,12 +17,13 @@ export async function openPGliteDatabase<DB>(
     dialect: new ScopedPGliteDialect(host, service),
     log: queryTracer(schemaName(service), 'pglite'),
   });
+  const wakes = new CommitWakes(schemaName(service), db);
   return {
     kind: 'pglite',
     schema: schemaName(service),
     db,
-    listen: pgliteListen(host),
-    transaction: (work) => db.transaction().execute(work),
+    listen: wakes.listenWith(pgliteListen(host)),
+    transaction: (work) => wakes.transaction(db, work),
     ping: async () => {
       if (host.closed) throw new Error('embedded database is closed');
       await sql`SELECT 1`.execute(db);

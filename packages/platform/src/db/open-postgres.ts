@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { postgresListen } from '../outbox/listen.ts';
 import { queryTracer } from '../telemetry/db-spans.ts';
+import { CommitWakes } from './commit-wakes.ts';
 import type { Database } from './database.ts';
 import { namedStatementClient, StatementNames } from './named-statements.ts';
 import { parseInt8, quoteIdent, roleName, schemaName } from './names.ts';
@@ -151,12 +152,13 @@ export async function openPostgresDatabase<DB>(
     dialect: new PostgresDialect({ pool }),
     log: queryTracer(schemaName(service), 'pg'),
   });
+  const wakes = new CommitWakes(schemaName(service), db);
   return {
     kind: 'postgres',
     schema: schemaName(service),
     db,
-    listen: postgresListen(url),
-    transaction: (work) => db.transaction().execute(work),
+    listen: wakes.listenWith(postgresListen(url)),
+    transaction: (work) => wakes.transaction(db, work),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },

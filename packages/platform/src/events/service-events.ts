@@ -70,7 +70,8 @@ export interface ServiceEvents<DB = any> {
   ): Promise<Row | undefined>;
   /**
    * The outbox insert of `events` as a part (data-modifying CTE) of the caller's own
-   * statement, written only where `gate` holds; the statement selects `OUTBOX_WAKE_UP`.
+   * statement, written only where `gate` holds; the statement selects `outboxWake(db).notify`
+   * and calls its `wrote()` once it wrote.
    */
   outboxInsert(events: CloudEvent | CloudEvent[], gate: RawBuilder<boolean>): RawBuilder<unknown>;
   /** Declares a consumer; it starts once the service is built and drains at shutdown. */

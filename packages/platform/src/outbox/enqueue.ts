@@ -7,6 +7,7 @@ import {
   type Transaction,
 } from 'kysely';
 import type { CloudEvent } from '../bus/event-bus.ts';
+import { type CommitWake, commitWake, schemaOf } from '../db/commit-wakes.ts';
 import { activeTraceparent } from '../telemetry/traced-bus.ts';
 
 /** The outbox rows of `events`, checked, each under the trace that records it. */
@@ -77,13 +78,14 @@ export async function enqueue<DB>(
       continue;
     }
     // The last insert carries the wake-up, one round trip for both (a data-modifying WITH runs
-    // whether or not the query reads it). NOTIFY is delivered on commit only, so the relay
-    // never wakes for a rolled-back event. current_schema() is the service's schema: the
-    // Database port puts it first on the path.
+    // whether or not the query reads it). The relay wakes at commit only, never for a
+    // rolled-back event.
+    const wake = outboxWake(trx);
     const writes = along.map((write, i) => sql`${sql.raw(`along_${i}`)} AS (${write}), `);
-    await sql`WITH ${sql.join(writes, sql``)}written AS (${insert}) SELECT ${OUTBOX_WAKE_UP}`.execute(
+    await sql`WITH ${sql.join(writes, sql``)}written AS (${insert}) SELECT ${wake.notify}`.execute(
       trx,
     );
+    wake.wrote();
   }
 }
 
@@ -102,22 +104,39 @@ export async function enqueueWithChange<DB, Row>(
 ): Promise<Row | undefined> {
   const rows = outboxRows(events);
   if (rows.length === 0) return (await sql<Row>`${change}`.execute(db)).rows[0];
+  const wake = outboxWake(db);
   const result = await sql<Row & { lattice_outbox_notified?: unknown }>`WITH changed AS (${change}),
     written AS (${outboxInsertOf(rows, sql<boolean>`EXISTS (SELECT 1 FROM changed)`)})
-    SELECT changed.*, ${OUTBOX_WAKE_UP} AS lattice_outbox_notified FROM changed`.execute(db);
+    SELECT changed.*, ${wake.notify} AS lattice_outbox_notified FROM changed`.execute(db);
   const first = result.rows[0];
   if (!first) return undefined;
+  wake.wrote();
   delete first.lattice_outbox_notified;
   return first as Row;
 }
 
-/** Wakes the relay once the statement's transaction commits; select it in the statement. */
-export const OUTBOX_WAKE_UP = sql`pg_notify('lattice_outbox_' || current_schema(), '')`;
+/**
+ * The relay's wake-up by a statement on `executor` that writes to the outbox: select its
+ * `notify` in the statement (from written rows only), and call `wrote()` once it wrote. The
+ * relay of this process is woken at commit; a NOTIFY goes out only when none listens here or
+ * the commit is out of this process's sight (see `commitWake`).
+ */
+export function outboxWake(executor: object): CommitWake {
+  const schema = schemaOf(executor);
+  return schema === undefined
+    ? // current_schema() is the service's schema: the Database port puts it first on the path.
+      {
+        local: false,
+        notify: sql`pg_notify('lattice_outbox_' || current_schema(), '')`,
+        wrote: () => {},
+      }
+    : commitWake(executor, outboxChannel(schema));
+}
 
 /**
  * The outbox insert of `events` as a part of the caller's own statement (a data-modifying
  * CTE), written only where `gate` holds: for a change that must be one statement. Select
- * `OUTBOX_WAKE_UP` in the same statement when the gate held.
+ * `outboxWake(executor).notify` in the same statement when the gate held.
  */
 export function outboxInsert(
   events: CloudEvent | CloudEvent[],

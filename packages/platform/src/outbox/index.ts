@@ -1,9 +1,9 @@
 export {
   enqueue,
   enqueueWithChange,
-  OUTBOX_WAKE_UP,
   outboxChannel,
   outboxInsert,
+  outboxWake,
   type Write,
 } from './enqueue.ts';
 export {

@@ -43,7 +43,10 @@ export interface OutboxRelayOptions {
   publishTimeoutMs?: number;
   /** Delay after a failed round: `initialMs` doubling to `maxMs`, with jitter; default 100 ms to 30 s. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Wakes the relay on commit of an enqueue; without it the relay only polls. */
+  /**
+   * Wakes the relay when an enqueue commits: `database.listen` (this process's writes, and
+   * NOTIFY from writers elsewhere); without it the relay only polls.
+   */
   listen?: Listen;
   logger?: OutboxLogger;
   observer?: OutboxRelayObserver;
@@ -54,6 +57,9 @@ export interface OutboxLag {
   /** Age of the oldest unsent event; 0 when none. */
   oldestUnsentAgeMs: number;
 }
+
+/** How soon a relay that found another instance leading looks again. */
+const LEADER_RETRY_MS = 25;
 
 interface Waiter {
   done: () => void;
@@ -246,7 +252,14 @@ export class OutboxRelay {
       await this.#cleanupIfDue();
       // A full batch means more may be waiting.
       if (outcome.leader && outcome.published === this.#batchSize) continue;
-      await this.#sleep(this.#pollIntervalMs, true);
+      // Another instance led this round: rows this instance committed after the leader's read
+      // are not in its batch, and only this instance's relay is woken for them (no NOTIFY
+      // crosses instances, see commitWake), so it looks again soon instead of at the next poll.
+      // A wake-up does not cut that wait short: the other instance may still hold the lock.
+      const idleMs = outcome.leader
+        ? this.#pollIntervalMs
+        : Math.min(this.#pollIntervalMs, LEADER_RETRY_MS);
+      await this.#sleep(idleMs, outcome.leader);
     }
   }
 

@@ -2,6 +2,7 @@
 // so its transactions, and hence its relays, never overlap.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { CloudEvent } from '../../src/bus/event-bus.ts';
@@ -105,5 +106,33 @@ describe('outbox relays on postgres', { skip: needs('postgres') }, () => {
     assert.equal(killed, 1, 'the relay connection was terminated');
     assert.deepEqual(bus.ids(), [event.id, event.id], 'same id: deduplicated by the broker');
     await waitFor('the row marked sent', async () => (await relay.lag()).unsent === 0);
+  });
+  test('a relay woken while another instance leads looks again soon, not at its next poll', async (t) => {
+    const { database, makeRelay } = await outboxDatabase(
+      t,
+      'postgres',
+      uniqueService('outbox_other_leader'),
+    );
+    const bus = new RecordingBus();
+    const relay = makeRelay({ bus, listen: database.listen, pollIntervalMs: 60_000 });
+    await relay.start();
+    // Another instance's relay in the middle of a batch: it holds the leader lock.
+    const url = new URL(testPostgresUrl());
+    url.pathname = `/${(database as Database & { databaseName?: string }).databaseName}`;
+    const leader = new pg.Client({ connectionString: url.toString() });
+    await leader.connect();
+    // The test's database is dropped (its connections ended) before this client's own end.
+    leader.on('error', () => {});
+    t.after(() => leader.end().catch(() => {}));
+    await leader.query('BEGIN');
+    await leader.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `lattice.outbox.${database.schema}`,
+    ]);
+    await database.transaction((trx) => enqueue(trx, makeEvent('order-1')));
+    await delay(200);
+    assert.equal(bus.stored.length, 0, 'not published while the other instance leads');
+    // Its batch ends without this row (it read before the commit): this relay must take it.
+    await leader.query('COMMIT');
+    await waitFor('the event, well before the 60 s poll', () => bus.stored.length === 1, 5_000);
   });
 });

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { CloudEvent } from '../../src/bus/event-bus.ts';
 import type { Database } from '../../src/db/database.ts';
-import { enqueue, enqueueWithChange } from '../../src/outbox/enqueue.ts';
+import { enqueue, enqueueWithChange, outboxChannel } from '../../src/outbox/enqueue.ts';
 import { databaseKinds, uniqueService } from '../support.ts';
 import { makeEvent, outboxDatabase, RecordingBus, waitFor } from './support.ts';
 
@@ -182,6 +182,39 @@ for (const { kind, skip } of databaseKinds) {
         assert.ok(elapsed < 1_000, `published ${elapsed} ms after commit`);
         await delay(20);
       }
+    });
+
+    test("a write of the relay's own process wakes it at commit, without a NOTIFY", async (t) => {
+      const { database, listen, makeRelay } = await outboxDatabase(
+        t,
+        kind,
+        uniqueService('outbox_local'),
+      );
+      let notified = 0;
+      const stopListening = await listen(outboxChannel(database.schema), () => {
+        notified += 1;
+      });
+      t.after(() => stopListening());
+      const bus = new RecordingBus();
+      // The port's listen: this process's commits, and NOTIFY from elsewhere.
+      const relay = makeRelay({ database, bus, listen: database.listen, pollIntervalMs: 60_000 });
+      await relay.start();
+      await delay(100);
+      notified = 0;
+      for (const n of [1, 2, 3]) {
+        await write(database, makeEvent('order-1', { n }));
+        await waitFor(`event ${n}`, () => bus.stored.length === n, 3_000);
+      }
+      await enqueueWithChange(
+        database.db,
+        database.db.selectNoFrom((eb) => eb.lit(1).as('one')),
+        makeEvent('order-1', { n: 4 }),
+      );
+      await waitFor('event 4', () => bus.stored.length === 4, 3_000);
+      // A NOTIFY of the test's own is heard after any the writes sent, which were none.
+      await sql`SELECT pg_notify(${outboxChannel(database.schema)}, '')`.execute(database.db);
+      await waitFor('the test NOTIFY', () => notified > 0, 3_000);
+      assert.equal(notified, 1);
     });
 
     test('a write larger than one INSERT (1000 rows) is stored whole, in order, and still wakes the relay', async (t) => {

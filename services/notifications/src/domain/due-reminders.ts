@@ -1,8 +1,8 @@
+import { wakeAtCommit } from '@lattice/platform';
 import { insertPending } from '../data/notifications.ts';
 import { takeDueReminders } from '../data/reminders.ts';
 import type { NotificationsDeps } from './deps.ts';
 import type { NotificationParams } from './notification-types.ts';
-import { notifyAtCommit } from './wake.ts';
 
 const BATCH = 500;
 
@@ -35,7 +35,8 @@ export async function sendDueReminders(deps: NotificationsDeps): Promise<number>
           };
         }),
       );
-      if (inserted > 0) await notifyAtCommit(trx, deps.channels.pending);
+      // Any processing instance may publish them: this one's publisher when it runs one.
+      if (inserted > 0) await wakeAtCommit(trx, deps.channels.pending);
       return due.length;
     });
     sent += count;

@@ -9,7 +9,11 @@ export function channelsOf(schema: string) {
   };
 }
 
-/** Delivered at commit to every instance listening, never if the transaction rolls back. */
+/**
+ * Delivered at commit to every instance listening, never if the transaction rolls back: for
+ * what every instance must hear (a published notification reaches the live streams held by
+ * any of them).
+ */
 export async function notifyAtCommit(trx: Executor, channel: string): Promise<void> {
   await sql`SELECT pg_notify(${channel}, '')`.execute(trx);
 }

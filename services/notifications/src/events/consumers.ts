@@ -9,7 +9,7 @@ import type {
   TodoUpdatedV1,
   UserRegisteredV1,
 } from '@lattice/contracts';
-import type { CloudEvent, ConsumerSpec } from '@lattice/platform';
+import { type CloudEvent, type ConsumerSpec, wakeAtCommit } from '@lattice/platform';
 import type { Transaction } from 'kysely';
 import { insertPending, type PendingNotification } from '../data/notifications.ts';
 import { type KnownRecipient, rememberRecipients } from '../data/recipients.ts';
@@ -17,7 +17,6 @@ import { cancelReminder, followTodo, scheduleReminder } from '../data/reminders.
 import type { NotificationsDb } from '../data/schema.ts';
 import type { NotificationsDeps } from '../domain/deps.ts';
 import type { NotificationParams, NotificationType } from '../domain/notification-types.ts';
-import { notifyAtCommit } from '../domain/wake.ts';
 
 export const USER_REGISTERED = 'lattice.auth.user.registered.v1';
 export const ORDER_CONFIRMED = 'lattice.orders.order.confirmed.v1';
@@ -181,7 +180,8 @@ async function applyAll(deps: NotificationsDeps, events: CloudEvent[], trx: Trx)
     trx,
     effects.flatMap((effect) => (effect.notification ? [effect.notification] : [])),
   );
-  if (inserted > 0) await notifyAtCommit(trx, deps.channels.pending);
+  // Any processing instance may publish them: this one's publisher when it runs one.
+  if (inserted > 0) await wakeAtCommit(trx, deps.channels.pending);
 }
 
 /**

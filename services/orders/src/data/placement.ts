@@ -1,4 +1,4 @@
-import { OUTBOX_WAKE_UP } from '@lattice/platform';
+import { outboxWake } from '@lattice/platform';
 import { type RawBuilder, sql } from 'kysely';
 import type { StoredEvent } from './event-store.ts';
 import {
@@ -45,6 +45,7 @@ export async function placeInOneStatement(
 ): Promise<PlacementResult> {
   const { owner, key, response, placed } = placement;
   const wrote = sql<boolean>`EXISTS (SELECT 1 FROM appended)`;
+  const wake = outboxWake(db);
   const { rows } = await sql<{
     locked: boolean;
     earlier: {
@@ -85,7 +86,7 @@ export async function placeInOneStatement(
     SELECT (SELECT locked FROM lock) AS locked,
            (SELECT row_to_json(earlier) FROM earlier) AS earlier,
            ${wrote} AS placed,
-           (SELECT count(*) FROM (SELECT ${OUTBOX_WAKE_UP} FROM appended) AS woken) AS woken`.execute(
+           (SELECT count(*) FROM (SELECT ${wake.notify} FROM appended) AS woken) AS woken`.execute(
     db,
   );
   const row = rows[0];
@@ -96,5 +97,7 @@ export async function placeInOneStatement(
       earlier: storedResponseOf(jsonValue<NonNullable<typeof row.earlier>>(row.earlier)),
     };
   }
-  return row.placed ? { kind: 'placed' } : { kind: 'raced' };
+  if (!row.placed) return { kind: 'raced' };
+  wake.wrote();
+  return { kind: 'placed' };
 }

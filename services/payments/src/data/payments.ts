@@ -1,3 +1,4 @@
+import { wakeAtCommit } from '@lattice/platform';
 import { type Insertable, type Selectable, sql, type Updateable, type UpdateObject } from 'kysely';
 import type { Executor, PaymentStatus, PaymentsDb, PaymentsTable } from './schema.ts';
 
@@ -148,9 +149,12 @@ export function paymentLedger(db: Executor) {
         .executeTakeFirst();
     },
 
-    /** Wakes the runners when the transaction commits (NOTIFY is delivered at commit). */
+    /**
+     * Wakes the runners when the transaction commits: this instance's in-process, the others'
+     * by NOTIFY only when none runs here (see the kit's `wakeAtCommit`).
+     */
     async wakeRunners(channel: string): Promise<void> {
-      await sql`SELECT pg_notify(${channel}, '')`.execute(db);
+      await wakeAtCommit(db, channel);
     },
   };
 }

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, type TestContext, test } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { wakeAtCommit } from '../../src/db/commit-wakes.ts';
+import type { Database } from '../../src/db/database.ts';
+import { quoteIdent } from '../../src/db/names.ts';
+import type { Listen } from '../../src/outbox/listen.ts';
+import { type DatabaseKind, testPostgresUrl } from '../../src/testing/index.ts';
+import { waitFor } from '../outbox/support.ts';
+import { databaseKinds, freshDatabase, sharedPGlite, uniqueService } from '../support.ts';
+
+interface Counted {
+  count: number;
+}
+
+/** Counts what reaches `listen` on `channel` from now on; stops when the test ends. */
+async function counting(t: TestContext, listen: Listen, channel: string): Promise<Counted> {
+  const counted = { count: 0 };
+  const stop = await listen(channel, () => {
+    counted.count += 1;
+  });
+  // postgresListen tells once on connecting (notifications missed while it was down).
+  counted.count = 0;
+  t.after(() => stop());
+  return counted;
+}
+
+/** The payloads of the NOTIFYs on `channel`, in the order they arrive (commit order). */
+async function notifies(
+  t: TestContext,
+  kind: DatabaseKind,
+  database: Database & { databaseName?: string },
+  channel: string,
+): Promise<string[]> {
+  const payloads: string[] = [];
+  if (kind === 'pglite') {
+    const host = await sharedPGlite();
+    const stop = await host.withAdmin(() =>
+      host.pg.listen(channel, (payload) => payloads.push(payload)),
+    );
+    t.after(() => host.withAdmin(() => stop()));
+    return payloads;
+  }
+  const url = new URL(testPostgresUrl());
+  url.pathname = `/${database.databaseName}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  // The database may be dropped (its connections ended) before this client's own end.
+  client.on('error', () => {});
+  t.after(() => client.end().catch(() => {}));
+  client.on('notification', (message) => payloads.push(message.payload ?? ''));
+  await client.query(`LISTEN ${quoteIdent(channel)}`);
+  return payloads;
+}
+
+/**
+ * How many NOTIFYs the writes so far sent on `channel`: a NOTIFY of its own goes after them,
+ * and notifications arrive in commit order, so every earlier one has arrived with it.
+ */
+async function notifiesBefore(
+  database: Database,
+  channel: string,
+  payloads: string[],
+): Promise<number> {
+  await sql`SELECT pg_notify(${channel}, 'control')`.execute(database.db);
+  await waitFor('the control NOTIFY', () => payloads.includes('control'), 5_000);
+  return payloads.indexOf('control');
+}
+
+for (const { kind, skip } of databaseKinds) {
+  describe(`wake-ups at commit on ${kind}`, { skip }, () => {
+    async function setUp(t: TestContext) {
+      const database = await freshDatabase(kind, uniqueService('wakes'), (cleanup) =>
+        t.after(cleanup),
+      );
+      const channel = `lattice_wake_${database.schema}`;
+      return { database, channel, notified: await notifies(t, kind, database, channel) };
+    }
+
+    test('a transaction of the port wakes this process at commit, without a NOTIFY', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      const woken = await counting(t, database.listen, channel);
+      await database.transaction(async (trx) => {
+        await wakeAtCommit(trx, channel);
+        await wakeAtCommit(trx, channel);
+        assert.equal(woken.count, 0, 'not before the commit');
+      });
+      assert.equal(woken.count, 1, 'once at commit, however many statements asked');
+      assert.equal(await notifiesBefore(database, channel, notified), 0);
+    });
+
+    test('a rolled-back transaction wakes nothing', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      const woken = await counting(t, database.listen, channel);
+      await assert.rejects(
+        database.transaction(async (trx) => {
+          await wakeAtCommit(trx, channel);
+          throw new Error('rolled back');
+        }),
+        /rolled back/,
+      );
+      assert.equal(woken.count, 0);
+      assert.equal(await notifiesBefore(database, channel, notified), 0);
+    });
+
+    test('outside a transaction the statement has committed, and wakes, as it returns', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      const woken = await counting(t, database.listen, channel);
+      await wakeAtCommit(database.db, channel);
+      assert.equal(woken.count, 1);
+      assert.equal(await notifiesBefore(database, channel, notified), 0);
+    });
+
+    test('a transaction the port did not open sends a NOTIFY, which wakes every listener', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      const woken = await counting(t, database.listen, channel);
+      await database.db.transaction().execute((trx) => wakeAtCommit(trx, channel));
+      assert.equal(await notifiesBefore(database, channel, notified), 1);
+      // The port's listener hears NOTIFY too: the write's and the control's.
+      await waitFor('the NOTIFY to reach the port listener', () => woken.count === 2, 5_000);
+    });
+
+    test('a channel no loop of this process listens to gets a NOTIFY, for the other instances', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      await database.transaction((trx) => wakeAtCommit(trx, channel));
+      assert.equal(await notifiesBefore(database, channel, notified), 1);
+    });
+
+    test('a listener that stopped is not woken, and the channel falls back to NOTIFY', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      let woken = 0;
+      const stop = await database.listen(channel, () => {
+        woken += 1;
+      });
+      await stop();
+      woken = 0;
+      await database.transaction((trx) => wakeAtCommit(trx, channel));
+      assert.equal(await notifiesBefore(database, channel, notified), 1);
+      assert.equal(woken, 0);
+    });
+  });
+}
