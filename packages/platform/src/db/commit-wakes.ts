@@ -59,7 +59,17 @@ export class CommitWakes {
   wake(channel: string): void {
     const listeners = this.#listeners.get(channel);
     if (!listeners) return;
-    for (const listener of [...listeners]) listener();
+    for (const listener of [...listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        // The transaction has committed: its caller must not see a listener's bug as its own
+        // failure. Thrown on its own, as a throwing NOTIFY handler would be.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
   }
 
   /**

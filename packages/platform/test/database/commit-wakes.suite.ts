@@ -127,6 +127,34 @@ for (const { kind, skip } of databaseKinds) {
       assert.equal(await notifiesBefore(database, channel, notified), 1);
     });
 
+    test("a listener's error does not fail the committed transaction, and still surfaces", async (t) => {
+      const { database, channel } = await setUp(t);
+      let armed = false; // postgresListen calls it once on connecting
+      const stop = await database.listen(channel, () => {
+        if (armed) throw new Error('listener bug');
+      });
+      armed = true;
+      t.after(() => stop());
+      // The test runner's own handlers would count the error against this test: set aside.
+      const runners = process.listeners('uncaughtException');
+      process.removeAllListeners('uncaughtException');
+      const surfaced = new Promise<unknown>((resolve) =>
+        process.once('uncaughtException', resolve),
+      );
+      try {
+        assert.equal(
+          await database.transaction(async (trx) => {
+            await wakeAtCommit(trx, channel);
+            return 'committed';
+          }),
+          'committed',
+        );
+        assert.match(String(await surfaced), /listener bug/);
+      } finally {
+        for (const runner of runners) process.on('uncaughtException', runner);
+      }
+    });
+
     test('a listener that stopped is not woken, and the channel falls back to NOTIFY', async (t) => {
       const { database, channel, notified } = await setUp(t);
       let woken = 0;
