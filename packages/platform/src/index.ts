@@ -12,6 +12,7 @@ export {
   type CommitWake,
   CommitWakes,
   commitWake,
+  notifyAtCommit,
   wakeAtCommit,
 } from './db/commit-wakes.ts';
 export type { Database } from './db/database.ts';

@@ -3,13 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, type TestContext } from 'node:test';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { pino } from 'pino';
 import type { Database } from '../src/db/database.ts';
+import { quoteIdent } from '../src/db/names.ts';
 import { openPGliteDatabase } from '../src/db/open-pglite.ts';
 import { PGliteHost } from '../src/db/pglite-host.ts';
 import { loggerOptions } from '../src/logger.ts';
 import type { ServiceDefinition } from '../src/service-types.ts';
-import { createTestDatabase, type DatabaseKind, needs } from '../src/testing/index.ts';
+import {
+  createTestDatabase,
+  type DatabaseKind,
+  eventually,
+  needs,
+  testPostgresUrl,
+} from '../src/testing/index.ts';
 import { notesService } from './fixtures/notes/notes-service.ts';
 
 /** Each database kind with the `skip` its tests take: PostgreSQL only where it answers. */
@@ -109,4 +118,48 @@ export function captureLogs(level = 'info'): CapturedLogs {
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, unknown>),
   };
+}
+
+/** The payloads of the NOTIFYs on `channel`, in the order they arrive (commit order). */
+export async function notifies(
+  t: TestContext,
+  kind: DatabaseKind,
+  database: Database & { databaseName?: string },
+  channel: string,
+): Promise<string[]> {
+  const payloads: string[] = [];
+  if (kind === 'pglite') {
+    const host = await sharedPGlite();
+    const stop = await host.withAdmin(() =>
+      host.pg.listen(channel, (payload) => payloads.push(payload)),
+    );
+    t.after(() => host.withAdmin(() => stop()));
+    return payloads;
+  }
+  const url = new URL(testPostgresUrl());
+  url.pathname = `/${database.databaseName}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  // The database may be dropped (its connections ended) before this client's own end.
+  client.on('error', () => {});
+  t.after(() => client.end().catch(() => {}));
+  client.on('notification', (message) => payloads.push(message.payload ?? ''));
+  await client.query(`LISTEN ${quoteIdent(channel)}`);
+  return payloads;
+}
+
+/**
+ * How many NOTIFYs the writes so far sent on `channel`: a NOTIFY of its own goes after them,
+ * and notifications arrive in commit order, so every earlier one has arrived with it.
+ */
+export async function notifiesBefore(
+  database: Database,
+  channel: string,
+  payloads: string[],
+): Promise<number> {
+  await sql`SELECT pg_notify(${channel}, 'control')`.execute(database.db);
+  return eventually('the control NOTIFY', async () => {
+    const index = payloads.indexOf('control');
+    return index >= 0 ? index : undefined;
+  });
 }

@@ -77,12 +77,19 @@ export class CommitWakes {
    * the channels its statements asked for. A rollback wakes nothing.
    */
   async transaction<DB, T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-    const pending = new Set<string>();
-    const result = await db.transaction().execute((trx) => {
-      seen.set(trx, { wakes: this, pending });
-      return work(trx);
-    });
-    for (const channel of pending) this.wake(channel);
+    const outcome: TransactionWakes = { channels: new Set(), ended: undefined };
+    let result: T;
+    try {
+      result = await db.transaction().execute((trx) => {
+        seen.set(trx, { wakes: this, transaction: outcome });
+        return work(trx);
+      });
+    } catch (error) {
+      outcome.ended = 'rolled back';
+      throw error;
+    }
+    outcome.ended = 'committed';
+    for (const channel of outcome.channels) this.wake(channel);
     return result;
   }
 
@@ -104,10 +111,17 @@ export class CommitWakes {
   }
 }
 
+interface TransactionWakes {
+  /** The channels to wake once the transaction commits. */
+  channels: Set<string>;
+  /** Set when it ended: a write noted later (a promise `work` did not await) acts on it. */
+  ended: 'committed' | 'rolled back' | undefined;
+}
+
 interface Seen {
   wakes: CommitWakes;
-  /** Set for a transaction: the channels to wake once it commits. */
-  pending?: Set<string>;
+  /** Set for a transaction. */
+  transaction?: TransactionWakes;
 }
 
 // Keyed by the executor objects the port hands out; a finished transaction's entry goes with it.
@@ -135,11 +149,14 @@ export function commitWake(
 ): CommitWake {
   const found = seen.get(executor);
   if (!found?.wakes.listening(channel)) return { local: false, notify, wrote: () => {} };
-  const { wakes, pending } = found;
+  const { wakes, transaction } = found;
   return {
     local: true,
     notify: sql`NULL`,
-    wrote: pending ? () => pending.add(channel) : () => wakes.wake(channel),
+    wrote: () => {
+      if (transaction?.ended === undefined) transaction?.channels.add(channel);
+      if (transaction === undefined || transaction.ended === 'committed') wakes.wake(channel);
+    },
   };
 }
 
@@ -155,6 +172,18 @@ export async function wakeAtCommit(
   const wake = commitWake(executor, channel);
   if (wake.local) wake.wrote();
   else await sql`SELECT ${wake.notify}`.execute(executor);
+}
+
+/**
+ * Wakes `channel`'s listeners in every process, this one's included, once the transaction of
+ * `executor` commits: a NOTIFY. For work every instance should hear of, such as work this
+ * instance has no room for.
+ */
+export async function notifyAtCommit(
+  executor: QueryExecutorProvider,
+  channel: string,
+): Promise<void> {
+  await sql`SELECT pg_notify(${channel}, '')`.execute(executor);
 }
 
 /** The schema of the service whose port handed out `executor`, if it did. */

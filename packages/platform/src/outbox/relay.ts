@@ -105,6 +105,10 @@ export class OutboxRelay {
   #loop: Promise<void> | undefined;
   #stopping = false;
   #wakePending = false;
+  /** Woken for rows that no round of this relay as the leader has read since. */
+  #owed = false;
+  /** Rounds in a row that found another instance leading while rows were owed. */
+  #contended = 0;
   #waiter: Waiter | undefined;
   #unlisten: (() => Promise<void>) | undefined;
   #lastCleanup = 0;
@@ -154,13 +158,16 @@ export class OutboxRelay {
     if (!this.#loop) return;
     this.#stopping = true;
     this.#waiter?.done();
-    await this.#loop;
-    this.#loop = undefined;
+    // Unsubscribed at once: a write committed while the last batch finishes then NOTIFYs the
+    // other instances instead of waking this stopping relay.
     const unlisten = this.#unlisten;
     this.#unlisten = undefined;
-    await unlisten?.().catch((error) => {
+    const unlistened = unlisten?.().catch((error) => {
       this.#logger?.warn({ err: error }, 'outbox relay UNLISTEN failed');
     });
+    await this.#loop;
+    this.#loop = undefined;
+    await unlistened;
   }
 
   /**
@@ -203,6 +210,7 @@ export class OutboxRelay {
 
   #notify(): void {
     this.#wakePending = true;
+    this.#owed = true;
     if (this.#waiter?.byNotify) this.#waiter.done();
   }
 
@@ -252,14 +260,18 @@ export class OutboxRelay {
       await this.#cleanupIfDue();
       // A full batch means more may be waiting.
       if (outcome.leader && outcome.published === this.#batchSize) continue;
-      // Another instance led this round: rows this instance committed after the leader's read
-      // are not in its batch, and only this instance's relay is woken for them (no NOTIFY
-      // crosses instances, see commitWake), so it looks again soon instead of at the next poll.
-      // A wake-up does not cut that wait short: the other instance may still hold the lock.
-      const idleMs = outcome.leader
-        ? this.#pollIntervalMs
-        : Math.min(this.#pollIntervalMs, LEADER_RETRY_MS);
-      await this.#sleep(idleMs, outcome.leader);
+      if (outcome.leader || !this.#owed) {
+        this.#contended = 0;
+        await this.#sleep(this.#pollIntervalMs, true);
+        continue;
+      }
+      // Another instance led while this one was woken for its own rows: those committed after
+      // the leader's read are not in its batch, and only this instance's relay is woken for
+      // them (no NOTIFY crosses instances, see commitWake). It looks again soon, backing off
+      // while the other stays in a long batch; a wake-up does not cut that wait short.
+      this.#contended += 1;
+      const retryMs = LEADER_RETRY_MS * 2 ** Math.min(this.#contended - 1, 10);
+      await this.#sleep(Math.min(this.#pollIntervalMs, retryMs), false);
     }
   }
 
@@ -277,6 +289,13 @@ export class OutboxRelay {
   async #batch(): Promise<BatchOutcome> {
     // Cleared before reading: a NOTIFY arriving from here on is for rows this read may miss.
     this.#wakePending = false;
+    const outcome = await this.#leaderRound();
+    // As the leader, this round read every row committed before it began.
+    if (outcome.leader && !this.#wakePending) this.#owed = false;
+    return outcome;
+  }
+
+  async #leaderRound(): Promise<BatchOutcome> {
     const started = performance.now();
     let sent: CloudEvent[] = [];
     const outcome = await this.#database.transaction(async (trx): Promise<BatchOutcome> => {

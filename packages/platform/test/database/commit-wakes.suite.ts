@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
-import { sql } from 'kysely';
-import pg from 'pg';
-import { wakeAtCommit } from '../../src/db/commit-wakes.ts';
-import type { Database } from '../../src/db/database.ts';
-import { quoteIdent } from '../../src/db/names.ts';
+import { type CommitWake, commitWake, wakeAtCommit } from '../../src/db/commit-wakes.ts';
 import type { Listen } from '../../src/outbox/listen.ts';
-import { type DatabaseKind, testPostgresUrl } from '../../src/testing/index.ts';
 import { waitFor } from '../outbox/support.ts';
-import { databaseKinds, freshDatabase, sharedPGlite, uniqueService } from '../support.ts';
+import {
+  databaseKinds,
+  freshDatabase,
+  notifies,
+  notifiesBefore,
+  uniqueService,
+} from '../support.ts';
 
 interface Counted {
   count: number;
@@ -24,48 +25,6 @@ async function counting(t: TestContext, listen: Listen, channel: string): Promis
   counted.count = 0;
   t.after(() => stop());
   return counted;
-}
-
-/** The payloads of the NOTIFYs on `channel`, in the order they arrive (commit order). */
-async function notifies(
-  t: TestContext,
-  kind: DatabaseKind,
-  database: Database & { databaseName?: string },
-  channel: string,
-): Promise<string[]> {
-  const payloads: string[] = [];
-  if (kind === 'pglite') {
-    const host = await sharedPGlite();
-    const stop = await host.withAdmin(() =>
-      host.pg.listen(channel, (payload) => payloads.push(payload)),
-    );
-    t.after(() => host.withAdmin(() => stop()));
-    return payloads;
-  }
-  const url = new URL(testPostgresUrl());
-  url.pathname = `/${database.databaseName}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  // The database may be dropped (its connections ended) before this client's own end.
-  client.on('error', () => {});
-  t.after(() => client.end().catch(() => {}));
-  client.on('notification', (message) => payloads.push(message.payload ?? ''));
-  await client.query(`LISTEN ${quoteIdent(channel)}`);
-  return payloads;
-}
-
-/**
- * How many NOTIFYs the writes so far sent on `channel`: a NOTIFY of its own goes after them,
- * and notifications arrive in commit order, so every earlier one has arrived with it.
- */
-async function notifiesBefore(
-  database: Database,
-  channel: string,
-  payloads: string[],
-): Promise<number> {
-  await sql`SELECT pg_notify(${channel}, 'control')`.execute(database.db);
-  await waitFor('the control NOTIFY', () => payloads.includes('control'), 5_000);
-  return payloads.indexOf('control');
 }
 
 for (const { kind, skip } of databaseKinds) {
@@ -108,6 +67,23 @@ for (const { kind, skip } of databaseKinds) {
       const { database, channel, notified } = await setUp(t);
       const woken = await counting(t, database.listen, channel);
       await wakeAtCommit(database.db, channel);
+      assert.equal(woken.count, 1);
+      assert.equal(await notifiesBefore(database, channel, notified), 0);
+    });
+
+    test('a write noted after its transaction ended wakes at once if it committed, never if not', async (t) => {
+      const { database, channel, notified } = await setUp(t);
+      const woken = await counting(t, database.listen, channel);
+      // What a promise the work did not await would do: note its write after the end.
+      const committed = await database.transaction(async (trx) => commitWake(trx, channel));
+      const rolledBack = await database
+        .transaction(async (trx) => {
+          throw Object.assign(new Error('rolled back'), { wake: commitWake(trx, channel) });
+        })
+        .catch((error: { wake: CommitWake }) => error.wake);
+      rolledBack.wrote();
+      assert.equal(woken.count, 0);
+      committed.wrote();
       assert.equal(woken.count, 1);
       assert.equal(await notifiesBefore(database, channel, notified), 0);
     });

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { CloudEvent } from '../../src/bus/event-bus.ts';
 import type { Database } from '../../src/db/database.ts';
 import { enqueue, enqueueWithChange, outboxChannel } from '../../src/outbox/enqueue.ts';
-import { databaseKinds, uniqueService } from '../support.ts';
+import { databaseKinds, notifies, notifiesBefore, uniqueService } from '../support.ts';
 import { makeEvent, outboxDatabase, RecordingBus, waitFor } from './support.ts';
 
 async function rows(database: Database) {
@@ -185,22 +185,14 @@ for (const { kind, skip } of databaseKinds) {
     });
 
     test("a write of the relay's own process wakes it at commit, without a NOTIFY", async (t) => {
-      const { database, listen, makeRelay } = await outboxDatabase(
-        t,
-        kind,
-        uniqueService('outbox_local'),
-      );
-      let notified = 0;
-      const stopListening = await listen(outboxChannel(database.schema), () => {
-        notified += 1;
-      });
-      t.after(() => stopListening());
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_local'));
+      const channel = outboxChannel(database.schema);
+      const notified = await notifies(t, kind, database, channel);
       const bus = new RecordingBus();
       // The port's listen: this process's commits, and NOTIFY from elsewhere.
       const relay = makeRelay({ database, bus, listen: database.listen, pollIntervalMs: 60_000 });
       await relay.start();
       await delay(100);
-      notified = 0;
       for (const n of [1, 2, 3]) {
         await write(database, makeEvent('order-1', { n }));
         await waitFor(`event ${n}`, () => bus.stored.length === n, 3_000);
@@ -211,10 +203,7 @@ for (const { kind, skip } of databaseKinds) {
         makeEvent('order-1', { n: 4 }),
       );
       await waitFor('event 4', () => bus.stored.length === 4, 3_000);
-      // A NOTIFY of the test's own is heard after any the writes sent, which were none.
-      await sql`SELECT pg_notify(${outboxChannel(database.schema)}, '')`.execute(database.db);
-      await waitFor('the test NOTIFY', () => notified > 0, 3_000);
-      assert.equal(notified, 1);
+      assert.equal(await notifiesBefore(database, channel, notified), 0, 'no NOTIFY was sent');
     });
 
     test('a write larger than one INSERT (1000 rows) is stored whole, in order, and still wakes the relay', async (t) => {

@@ -1,3 +1,4 @@
+import { notifyAtCommit } from '@lattice/platform';
 import { type NewEmail, queueEmails } from '../data/email-deliveries.ts';
 import {
   type Published,
@@ -9,7 +10,6 @@ import { parseJson } from '../data/schema.ts';
 import type { NotificationsDeps, RecipientProfile } from './deps.ts';
 import { DEFAULT_PREFERENCE, isNotificationType } from './notification-types.ts';
 import { type Reader, renderNotification } from './templates.ts';
-import { notifyAtCommit } from './wake.ts';
 
 const BATCH = 50;
 const PARALLEL = 8;
@@ -165,6 +165,7 @@ async function publishBatch(deps: NotificationsDeps, ready: Ready[]): Promise<vo
     }
     await queueEmails(trx, emails);
     if (emails.length > 0 || done.some((outcome) => outcome.inApp))
+      // Every instance must hear it: any of them may hold the recipient's live streams.
       await notifyAtCommit(trx, deps.channels.published);
     return done;
   });

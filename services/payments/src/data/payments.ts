@@ -1,4 +1,4 @@
-import { wakeAtCommit } from '@lattice/platform';
+import { notifyAtCommit, wakeAtCommit } from '@lattice/platform';
 import { type Insertable, type Selectable, sql, type Updateable, type UpdateObject } from 'kysely';
 import type { Executor, PaymentStatus, PaymentsDb, PaymentsTable } from './schema.ts';
 
@@ -155,6 +155,11 @@ export function paymentLedger(db: Executor) {
      */
     async wakeRunners(channel: string): Promise<void> {
       await wakeAtCommit(db, channel);
+    },
+
+    /** Wakes every instance's runner when the transaction commits: work this one cannot take. */
+    async wakeEveryRunner(channel: string): Promise<void> {
+      await notifyAtCommit(db, channel);
     },
   };
 }

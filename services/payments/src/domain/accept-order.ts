@@ -63,7 +63,8 @@ export async function acceptOrders(
     if (event !== undefined) deps.leases.stage(event, payment);
     else due += 1;
   }
-  if (due > 0) await ledger.wakeRunners(deps.workChannel);
+  // Left due because this instance's runner has no room for them: any instance may take them.
+  if (due > 0) await ledger.wakeEveryRunner(deps.workChannel);
 }
 
 /** Pending and due now, or (`leaseUntil`) already claimed by this instance's runner. */

@@ -68,7 +68,8 @@ export class PaymentRunner implements LeaseTaker {
         payments.map((payment) => payment.id),
         this.#deps.now(),
       );
-      await ledger.wakeRunners(this.#deps.workChannel);
+      // Released because this runner will not start them: the other instances take them.
+      await ledger.wakeEveryRunner(this.#deps.workChannel);
     } catch (error) {
       // Their leases end on their own: only later, nothing is lost.
       this.#deps.log.warn(
@@ -225,10 +226,11 @@ export class PaymentRunner implements LeaseTaker {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#deps.leases.connect(undefined);
-    await this.#release(this.#adopted.splice(0));
     if (this.#timer) clearInterval(this.#timer);
     if (this.#soon) clearTimeout(this.#soon);
+    // Not listening any more before releasing: a wake-up then reaches the other instances.
     await this.#unlisten?.().catch(() => {});
+    await this.#release(this.#adopted.splice(0));
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 }
