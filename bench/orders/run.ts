@@ -14,6 +14,7 @@ import { firstSku, register } from '../../tests/e2e/support/commerce.ts';
 import { startDistributed, until } from '../../tests/e2e/support/distributed-platform.ts';
 import { positive } from '../support/env.ts';
 import { cpuSnapshot, cpuSpent } from './cpu-split.ts';
+import { describeWaits, sampleWaits } from './pg-waits.ts';
 import { pgbench } from './pgbench.ts';
 
 const settings = {
@@ -173,12 +174,14 @@ try {
     60_000,
   );
   await settle(await place(settings.warmup));
+  const waitSampling = await sampleWaits(postgresUrl, DATABASE_PREFIX);
   const cpuBefore = cpuSnapshot(platform.catalog);
   const firstSent = performance.now();
   const ids = await place(settings.orders);
   const placedIn = performance.now() - firstSent;
   await settle(ids);
   const cpu = cpuSpent(cpuBefore, cpuSnapshot(platform.catalog));
+  const waits = await waitSampling.stop();
   const confirmed = ids.filter((id) => confirmedAt.has(id));
   const lastConfirmed = Math.max(...confirmed.map((id) => confirmedAt.get(id)!));
   const elapsed = lastConfirmed - firstSent;
@@ -238,6 +241,7 @@ try {
       );
     }
   }
+  out(`PostgreSQL sessions of the bench's databases, what they wait on: ${describeWaits(waits)}`);
   out(
     `target >= 300 orders/s with zero lost: ${throughput >= 300 && confirmed.length === ids.length ? 'met' : 'NOT met'}`,
   );
