@@ -145,7 +145,7 @@ export interface CommitWake {
 export function commitWake(
   executor: object,
   channel: string,
-  notify: RawBuilder<unknown> = sql`pg_notify(${channel}, '')`,
+  notify: RawBuilder<unknown> = notifySql(channel),
 ): CommitWake {
   const found = seen.get(executor);
   if (!found?.wakes.listening(channel)) return { local: false, notify, wrote: () => {} };
@@ -183,7 +183,11 @@ export async function notifyAtCommit(
   executor: QueryExecutorProvider,
   channel: string,
 ): Promise<void> {
-  await sql`SELECT pg_notify(${channel}, '')`.execute(executor);
+  await sql`SELECT ${notifySql(channel)}`.execute(executor);
+}
+
+function notifySql(channel: string): RawBuilder<unknown> {
+  return sql`pg_notify(${channel}, '')`;
 }
 
 /** The schema of the service whose port handed out `executor`, if it did. */
