@@ -107,6 +107,7 @@ describe('outbox relays on postgres', { skip: needs('postgres') }, () => {
     assert.deepEqual(bus.ids(), [event.id, event.id], 'same id: deduplicated by the broker');
     await waitFor('the row marked sent', async () => (await relay.lag()).unsent === 0);
   });
+
   test('a relay woken while another instance leads looks again soon, not at its next poll', async (t) => {
     const { database, makeRelay } = await outboxDatabase(
       t,
