@@ -8,13 +8,7 @@ export {
   createService,
   type ServiceInstance,
 } from './create-service.ts';
-export {
-  type CommitWake,
-  CommitWakes,
-  commitWake,
-  notifyAtCommit,
-  wakeAtCommit,
-} from './db/commit-wakes.ts';
+export { type CommitWake, notifyAtCommit, wakeAtCommit } from './db/commit-wakes.ts';
 export type { Database } from './db/database.ts';
 export { MigrationError, type MigrationFile, migrate, readMigrations } from './db/migrations.ts';
 export { schemaName } from './db/names.ts';

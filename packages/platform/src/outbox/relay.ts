@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { CloudEvent, EventBus } from '../bus/event-bus.ts';
 import type { Database } from '../db/database.ts';
+import { withTimeout } from '../with-timeout.ts';
 import { outboxChannel } from './enqueue.ts';
 import type { Listen } from './listen.ts';
 
@@ -337,28 +338,11 @@ export class OutboxRelay {
     return outcome;
   }
 
-  async #publish(events: CloudEvent[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const publishing = this.#bus.publish(events);
-    // If the timeout wins, a late rejection must not surface as unhandled.
-    publishing.catch(() => {});
-    try {
-      await Promise.race([
-        publishing,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `broker did not acknowledge the batch within ${this.#publishTimeoutMs} ms`,
-                ),
-              ),
-            this.#publishTimeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #publish(events: CloudEvent[]): Promise<void> {
+    return withTimeout(
+      this.#bus.publish(events),
+      this.#publishTimeoutMs,
+      'broker did not acknowledge the batch',
+    );
   }
 }

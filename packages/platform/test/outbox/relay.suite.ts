@@ -96,6 +96,19 @@ for (const { kind, skip } of databaseKinds) {
       await waitFor('all rows sent', async () => (await relay.lag()).unsent === 0);
     });
 
+    test('a broker that never acknowledges: the round fails at the publish timeout, the batch stays unsent', async (t) => {
+      const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_hang'));
+      const bus = new RecordingBus();
+      bus.onPublish = () => new Promise<void>(() => {});
+      await write(database, makeEvent('order-1'));
+      const relay = makeRelay({ database, bus, publishTimeoutMs: 50 });
+      await assert.rejects(
+        relay.publishBatch(),
+        /broker did not acknowledge the batch within 50 ms/,
+      );
+      assert.equal((await relay.lag()).unsent, 1);
+    });
+
     test('a relay that dies between the broker ack and the commit republishes after restart', async (t) => {
       const { database, makeRelay } = await outboxDatabase(t, kind, uniqueService('outbox_crash'));
       const bus = new RecordingBus();
