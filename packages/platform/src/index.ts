@@ -35,6 +35,7 @@ export * from './maintenance/index.ts';
 export * from './outbox/index.ts';
 export * from './pagination/keyset-cursor.ts';
 export { PROBLEM_CONTENT_TYPE, type Problem, problemType, sendProblem } from './problem.ts';
+export { randomBase64url } from './random-ids.ts';
 export { type EmbeddedPlatform, runEmbedded, startEmbedded } from './runtime/run-embedded.ts';
 export { exitOnStartFailure, runService } from './runtime/run-service.ts';
 export {

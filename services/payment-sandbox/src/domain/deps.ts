@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { Database } from '@lattice/platform';
+import { createHash } from 'node:crypto';
+import { type Database, randomBase64url } from '@lattice/platform';
 import type { SandboxDb } from '../data/schema.ts';
 import type { OutageSwitch } from './outage.ts';
 
@@ -10,9 +10,9 @@ export interface SandboxDeps {
   flakyFailures: number;
 }
 
-/** `ch_` + 24 random characters, as processors spell their ids. */
+/** `ch_` + 24 random characters (18 bytes), as processors spell their ids. */
 export function newId(prefix: 'ch' | 're'): string {
-  return `${prefix}_${randomBytes(18).toString('base64url').slice(0, 24)}`;
+  return `${prefix}_${randomBase64url(18)}`;
 }
 
 /** Same parameters ⇔ same hash: key order and absent optional fields do not matter. */
