@@ -248,8 +248,9 @@ try {
       `round ${index + 1}: placed ${round.ids.length} in ${ms(round.placedIn)} (${((round.ids.length / round.placedIn) * 1000).toFixed(0)} placed/s), confirmed ${round.confirmed}: ${round.throughput.toFixed(0)} orders/s, p50 ${ms(percentile(round.latencies, 50))}, p99 ${ms(percentile(round.latencies, 99))}`,
     );
   }
+  // Of an even number of rounds, the lower of the middle two.
   const median = [...rounds].sort((a, b) => a.throughput - b.throughput)[
-    Math.floor(rounds.length / 2)
+    Math.floor((rounds.length - 1) / 2)
   ] as Round;
   const throughput = median.throughput;
   out(
